@@ -1,0 +1,58 @@
+"""Parameter validation shared by the data models: fail before any compute, naming the parameter."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+
+def integer(name: str, value, *, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` as int after checking it is an integer in [minimum, maximum]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    value = int(value)
+    if value < minimum or (maximum is not None and value > maximum):
+        hi = "" if maximum is None else f" and <= {maximum}"
+        raise ValueError(f"{name} must be an integer >= {minimum}{hi}, got {value}")
+    return value
+
+
+def real(
+    name: str,
+    value,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as float after checking it is a finite real in the stated interval."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    lo_ok = value > low if low_open else value >= low
+    hi_ok = value < high if high_open else value <= high
+    if not math.isfinite(value) or not (lo_ok and hi_ok):
+        lb = "(" if low_open else "["
+        rb = ")" if high_open else "]"
+        raise ValueError(f"{name} must be finite and in {lb}{low}, {high}{rb}, got {value}")
+    return value
+
+
+def pair(name: str, value, **bounds) -> tuple[float, float]:
+    """A per-class pair (class 0, class 1) of reals, each checked like :func:`real`."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = (value, value)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a pair (class 0, class 1), got {value!r}") from None
+    if len(items) != 2:
+        raise ValueError(f"{name} must be a pair (class 0, class 1), got {len(items)} values")
+    return tuple(real(f"{name}[{i}]", v, **bounds) for i, v in enumerate(items))
+
+
+def choice(name: str, value, allowed) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
+    return value
