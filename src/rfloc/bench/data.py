@@ -26,7 +26,7 @@ def run(quick: bool = False) -> list[dict]:
     rows = []
     for name, model, num in cases(quick):
         keys = iter(jax.random.split(jax.random.key(0), 8))
-        compile_s, warm_s = warm_time(lambda m=model, n=num: m.sample(next(keys), n)[0])
+        compile_s, warm_s = warm_time(lambda m=model, n=num, k=keys: m.sample(next(k), n)[0])
         field = getattr(model, "_field", None)
         rows.append(
             {

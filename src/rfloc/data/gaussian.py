@@ -66,9 +66,7 @@ class NLGP(_FieldModel):
         """Arcsine law: (2/π) arcsin(2g² C / (1 + 2g²)) / Z(g)²."""
         c = self.latent_covariance(label)
         g2 = self.gain**2
-        return (
-            (2 / np.pi) * np.arcsin(2 * g2 * c / (1 + 2 * g2)) / marginals.nlgp_norm(self.gain) ** 2
-        )
+        return (2 / np.pi) * np.arcsin(2 * g2 * c / (1 + 2 * g2)) / marginals.nlgp_norm(self.gain) ** 2
 
     @property
     def marginal(self):

@@ -3,7 +3,8 @@
 NLGP(g):  x = erf(g z) / Z(g),  Z(g)² = (2/π) arcsin(2g² / (1 + 2g²))  (unit variance).
 Kur(k):   x = Q_k(Φ(z)) / s_k,  Q_k(p) = (2p − 1) / (1 − |2p − 1|^k)^{1/k}.
 For the Kur law, with r = |2p − 1| and v = r^k, E u^{2m} = ∫_0^1 r^{2m} (1 − r^k)^{−2m/k} dr
-= B((2m + 1)/k, 1 − 2m/k) / k, finite iff k > 2m: s_k² = B(3/k, 1 − 2/k)/k, κ = k·B(5/k, 1 − 4/k)/B(3/k, 1 − 2/k)².
+= B((2m + 1)/k, 1 − 2m/k) / k, finite iff k > 2m:
+  s_k² = B(3/k, 1 − 2/k)/k,  κ = k·B(5/k, 1 − 4/k)/B(3/k, 1 − 2/k)².
 Transforms accept an array namespace (numpy for float64 quadrature, jax.numpy for sampling).
 """
 
