@@ -1,0 +1,45 @@
+"""Run experiments with caching and resumption, then hand the outcome to the report."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from rfloc.experiments import Claim, get
+
+
+@dataclasses.dataclass
+class Outcome:
+    name: str
+    title: str
+    caption: str
+    figures: list[Path]
+    claims: list[Claim]
+    seconds: float
+    cached: bool
+
+
+def run_experiment(name: str, out: Path, quick: bool = False, force: bool = False) -> Outcome:
+    """Run (or load from out/data, keyed by the config hash) one experiment, plot it, check it."""
+    from rfloc import store
+
+    mod = get(name)
+    config = {"experiment": mod.NAME, "quick": quick, **mod.config(quick)}
+    calls = []
+
+    def compute():
+        calls.append(1)
+        start = time.perf_counter()
+        ds = mod.run(config)
+        ds.attrs["seconds"] = time.perf_counter() - start  # run time survives a later cache hit
+        return ds
+
+    t0 = time.perf_counter()
+    ds = store.cached(config, compute, root=out / "data", force=force)
+    figures = mod.plot(ds, out / "figures")
+    claims = mod.check(ds)
+    seconds = time.perf_counter() - t0
+    if not calls and "seconds" in ds.attrs:
+        seconds = float(ds.attrs["seconds"])
+    return Outcome(mod.NAME, mod.TITLE, mod.CAPTION, figures, claims, seconds, cached=not calls)
