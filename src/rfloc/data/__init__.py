@@ -1,4 +1,5 @@
-"""Two-class data models on a ring (or torus): Gaussian GP, NLGP(g), Kur(k), Ising, elliptical.
+"""Two-class data models on a ring (or torus): Gaussian GP, NLGP(g), Kur(k), Ising, elliptical,
+and natural-image patches.
 
 Every model is a frozen dataclass with ``sample(key, num) -> (x, y)``, ``class_covariance(label)``
 and ``marginal``; see ``../shared/SPEC.md`` §1 for the laws.
@@ -7,6 +8,7 @@ and ``marginal``; see ``../shared/SPEC.md`` §1 for the laws.
 from rfloc.data.base import MODEL_NAMES, DataModel, sample_labels
 from rfloc.data.elliptical import Elliptical
 from rfloc.data.gaussian import NLGP, GaussianGP, Kur
+from rfloc.data.images import NaturalImages
 from rfloc.data.ising import Ising
 from rfloc.data.marginals import Marginal
 from rfloc.data.ring import ring_distance, ring_kernel
@@ -32,6 +34,7 @@ __all__ = [
     "Ising",
     "Kur",
     "Marginal",
+    "NaturalImages",
     "from_dict",
     "ring_distance",
     "ring_kernel",

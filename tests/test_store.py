@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+import xarray as xr
+
+from rfloc import __version__, metrics, store
+from rfloc.data import Ising
+from rfloc.nn import NetConfig
+from rfloc.train import TrainConfig, TrainResult
+
+H, S, T, K, N = 2, 3, 4, 2, 6
+
+
+@pytest.fixture
+def result():
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(H, S, T, K, N)).astype(np.float32)
+    weights[1, 2, 3] = np.nan  # a diverged run's last record
+    loss = rng.random((H, S, T))
+    loss[:, :, 0] = np.nan
+    diverged = np.zeros((H, S), dtype=bool)
+    diverged[1, 2] = True
+    config = TrainConfig(data=Ising(n=N), net=NetConfig(kind="simplenet", width=K), steps=30, eval_every=10)
+    return TrainResult(
+        weights=weights,
+        steps=np.arange(T) * 10,
+        loss=loss,
+        diverged=diverged,
+        diverged_step=np.where(diverged, 25, -1),
+        seeds=(4, 5, 6),
+        settings=[{"lr": 0.05}, {"lr": 0.1}],
+        config=config,
+        grid={"lr": [0.05, 0.1]},
+    )
+
+
+def test_to_dataset_labels_and_metrics(result):
+    ds = store.to_dataset(result)
+    assert ds["weights"].dims == store.DIMS
+    assert ds["loss"].dims == ("setting", "seed", "time")
+    assert ds["diverged"].dims == ("setting", "seed") and ds["ipr"].dims == store.DIMS[:4]
+    assert list(ds["seed"].values) == [4, 5, 6]
+    assert list(ds["setting"].values) == ["lr=0.05", "lr=0.1"]
+    np.testing.assert_array_equal(ds["lr"].values, [0.05, 0.1])
+    np.testing.assert_array_equal(ds["step"].values, result.steps)
+    np.testing.assert_allclose(ds["theory_time"].values, [[0, 0.5, 1, 1.5], [0, 1, 2, 3]])
+    np.testing.assert_allclose(ds["ipr"].values, metrics.ipr(result.weights), rtol=1e-6)
+    finite = np.isfinite(result.weights).all(-1)
+    expected = np.where(finite, np.abs(np.nan_to_num(result.weights)).argmax(-1), -1)
+    np.testing.assert_array_equal(ds["peak"].values, expected)
+    assert np.all(ds["peak"].values[1, 2, 3] == -1) and np.all(ds["peak"].values[1, 2, :3] >= 0)
+    assert store.config_of(ds) == result.config_dict()
+    assert ds.attrs["rfloc_version"] == __version__ and ds.attrs["created"]
+
+
+def test_round_trip_preserves_everything(result, tmp_path):
+    ds = store.to_dataset(result)
+    path = store.save(ds, tmp_path / "sub" / "run.nc")
+    back = store.load(path)
+    xr.testing.assert_identical(back, ds)
+    assert back["weights"].dtype == np.float32 and back["diverged"].dtype == bool
+    assert store.config_of(back) == result.config_dict()
+    assert (
+        TrainConfig.from_dict(
+            {
+                k: v
+                for k, v in store.config_of(back).items()
+                if k in ("data", "net", "lr", "batch_size", "steps", "eval_every", "seed")
+            }
+        )
+        == result.config
+    )
+    assert [p.name for p in path.parent.iterdir()] == ["run.nc"]  # no temp file left behind
+
+
+def test_no_grid_and_non_numeric_grid(result):
+    result.weights = result.weights[:1]
+    result.loss, result.diverged, result.diverged_step = (
+        result.loss[:1],
+        result.diverged[:1],
+        result.diverged_step[:1],
+    )
+    result.settings, result.grid = [{}], None
+    assert list(store.to_dataset(result)["setting"].values) == ["default"]
+    result.settings = [{"xi": (1.0, 2.0)}]
+    ds = store.to_dataset(result)
+    assert list(ds["xi"].values) == ["[1.0,2.0]"]
+
+
+def test_save_refuses_to_overwrite(result, tmp_path):
+    ds = store.to_dataset(result)
+    path = store.save(ds, tmp_path / "run.nc")
+    with pytest.raises(FileExistsError, match="force=True"):
+        store.save(ds.isel(seed=[0]), path)
+    assert store.load(path).sizes["seed"] == S
+    store.save(ds.isel(seed=[0]), path, force=True)
+    assert store.load(path).sizes["seed"] == 1
+
+
+def test_config_hash_is_canonical():
+    a = {"lr": 0.05, "data": {"n": 40, "xi": (1.0, 3.0)}}
+    b = {"data": {"xi": [1.0, 3.0], "n": np.int64(40)}, "lr": np.float64(0.05)}
+    assert store.config_hash(a) == store.config_hash(b)
+    assert len(store.config_hash(a)) == 16
+    assert store.config_hash(a) != store.config_hash({**a, "lr": 0.06})
+
+
+def test_cached_loads_instead_of_recomputing(result, tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return store.to_dataset(result).assign_attrs(call=len(calls))
+
+    config = result.config_dict()
+    first = store.cached(config, compute, tmp_path)
+    again = store.cached(config, compute, tmp_path)
+    assert len(calls) == 1
+    xr.testing.assert_identical(again, first)
+    assert (tmp_path / f"{store.config_hash(config)}.nc").is_file()
+    forced = store.cached(config, compute, tmp_path, force=True)
+    assert len(calls) == 2 and forced.attrs["call"] == 2
+    assert store.cached(config, compute, tmp_path).attrs["call"] == 2  # the forced result replaced the file
+    store.cached({**config, "lr": 0.2}, compute, tmp_path)
+    assert len(calls) == 3  # a different config is a different file
+
+
+def test_cached_rejects_file_of_another_config(result, tmp_path):
+    config = {"a": 1}
+    store.cached(config, lambda: store.to_dataset(result), tmp_path)
+    (tmp_path / f"{store.config_hash(config)}.nc").rename(tmp_path / f"{store.config_hash({'a': 2})}.nc")
+    with pytest.raises(ValueError, match="different config"):
+        store.cached({"a": 2}, lambda: store.to_dataset(result), tmp_path)
+    with pytest.raises(TypeError, match="xarray.Dataset"):
+        store.cached({"a": 3}, lambda: 1, tmp_path)
