@@ -1,5 +1,6 @@
 """`rfloc reproduce`: the report is produced with a complete claims table; finished work is cached."""
 
+import html
 import re
 
 import pytest
@@ -19,7 +20,7 @@ def test_quick_reproduction_writes_complete_report(tmp_path):
     for name in names:
         mod = experiments.get(name)
         assert any(r.startswith(f"| {mod.NAME} |") for r in rows), f"no claim from {name} in the report"
-        assert mod.TITLE in md and mod.TITLE in page
+        assert mod.TITLE in md and html.escape(mod.TITLE) in page
     assert f"of {len(rows)} claims pass" in md
     assert page.count("data:image/png;base64,") >= len(names)  # figures embedded: self-contained
     for link in re.findall(r"!\[.*?\]\((.*?)\)", md):
