@@ -1,0 +1,309 @@
+"""Exact mean-field (expected-gradient) dynamics of the single ReLU neuron — beyond the paper.
+
+Derivation of the constants (SPEC §2–§3). Loss = E[(ReLU(s) − y)²], s = w·x, labels y ∈ {0, 1},
+p = P(y = 1); its gradient is 2E[(ReLU(s) − y)·1{s>0}·x], so one expected SGD step is
+  w ← w + lr·(2E[y·1{s>0}x] − 2E[ReLU(s)·x]).
+Data term: E[y·1{s>0}x] = p·E₁[1{s>0}x] (E_y = expectation under class y).
+Decay term: ReLU(s) = s·1{s>0}; for a sign-symmetric class law (x and −x equally likely)
+E_y[s·1{s>0}x] = E_y[s·1{s<0}x], and the two add up to E_y[s x] = Σ_y w, so E_y[ReLU(s)x] = ½Σ_y w and
+  2E[ReLU(s)x] = ((1 − p)Σ_0 + pΣ_1) w      (exact; ties s = 0 do not enter since s·1{s=0} = 0).
+Hence the mean-field map
+  w ← w + lr·(2p·E₁[1{s>0}x] − ((1 − p)Σ_0 + pΣ_1) w).
+Under the paper's conditional-Gaussian assumption E₁[1{s>0}x_i] = E[x_i Φ(a_i x_i/√(1 − a_i²))] = ½φ(a_i),
+so 2p·E₁[1{s>0}x] = p·φ(a): the SPEC's effective ODE is this map's continuous-time version with that one
+approximation. Here the data term is computed without it: exactly for the Ising ring (transfer-matrix
+dynamic program below) or by Monte Carlo from a fresh class-1 sample for any model.
+
+Sign symmetry also gives E₁[1{s=0}x] = 0 and E₁[1{s<0}x] = −E₁[1{s>0}x], so
+  E₁[1{s>0}x] = ½E₁[sign(s)·x]                         (any convention at s = 0 gives the same value),
+and for the Ising ring, flipping all spins maps x₁ = −1 onto x₁ = +1, so conditioning on x₁ = +1 alone is
+exact: E₁[1{s>0}x] = ½E[sign(s)·x | x₁ = +1].
+
+Ising dynamic program. Given x₁ = +1 the ring is an open chain x₁..x_N with the closing bond e^{J x_N}.
+Partial sums of s/h live on the integer grid k ∈ [−K, K], K = m // 2 (2K + 1 points), with step
+h = Σ|w_j| / (K − N − 1). Site j moves the partial sum by x_j·u_j, u_j = w_j/h, split linearly between the two
+neighbouring grid points (⌊u_j⌋ with weight 1 − θ_j, ⌊u_j⌋ + 1 with weight θ_j, θ_j = u_j − ⌊u_j⌋), so no
+partial sum leaves the grid. This "dithered" rounding makes the DP *exact* for
+  E_ε[D(w + h·ε)],   D(w) = E₁[1{s>0}x],  ε_j independent of x and of each other, E ε_j = 0, |ε_j| < 1,
+so |s′ − s| ≤ N·h = N·Σ|w|/(K − N − 1) in the worst case, but the mean-zero dither makes the error in D
+second order, ½h²·Σ_j Var ε_j ∂²D/∂w_j² = O(1/M²), wherever D is smooth on the scale h (it is not near
+weights where an atom of the discrete law of s crosses 0: there the error is O(atom mass)). Measured at
+N = 40, J = 0.7, random w, against M = 16384: max error 4.8e-5 at M = 2048, where rounding each u_j to the
+nearest integer (the plain scheme, error O(1/M)) gives 1.7e-3; `rfloc bench meanfield` tabulates M against
+accuracy.
+Forward messages F_i(σ, k) (sites 1..i, x_i = σ, partial sum k) and backward messages B_i(σ, k′)
+(sites i+1..N plus the closing bond, given x_i = σ) give
+  E[sign(s′)·1{x_i = σ} | x₁ = +1] = Σ_k F_i(σ, k)·G_i(σ, k) / Z,  G_i(σ, k) = Σ_{k′} B_i(σ, k′) sign(k + k′).
+G is carried through the backward pass instead of B (B ↦ G is linear and commutes with shifts, and G is
+constant beyond B's support), so no cumulative sums are needed: one forward and one backward pass,
+O(N·M) per evaluation. Ties: grid points with s′ = 0 count as sign 0, i.e. half on each side (the midpoint
+rule); exact ties of the true s do not matter since E₁[1{s=0}x] = 0. The transfer matrix is divided by
+2cosh J (eigenvalues 1 and tanh J), so messages stay O(1) and float32 suffices: float32 and float64 agree to
+~1e-7 at N = 40 (see the tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rfloc.data import DataModel, Ising
+
+__all__ = [
+    "grid_step",
+    "ising_data_term",
+    "mc_data_term",
+    "meanfield_map",
+    "meanfield_trajectories",
+]
+
+
+def _check_m(m: int, n: int) -> int:
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 4 * n:
+        raise ValueError(f"m (grid points) must be an integer >= 4·N = {4 * n}, got {m!r}")
+    return int(m)
+
+
+def grid_step(w: jax.Array, m: int) -> jax.Array:
+    """Grid step h = Σ|w_j| / (K − N − 1), K = m // 2; w (..., N) → (...). No partial sum leaves the grid."""
+    n = w.shape[-1]
+    room = m // 2 - n - 1  # each site moves by at most ⌈|w_j|/h⌉ ≤ |w_j|/h + 1; one spare point
+    total = jnp.sum(jnp.abs(w), axis=-1)
+    return total / room
+
+
+def _shift(v: jax.Array, d: jax.Array, frac: jax.Array) -> jax.Array:
+    """out[..., k] = (1 − frac)·v[..., k + d] + frac·v[..., k + d + 1], edge values repeated beyond the grid.
+
+    v (..., L); d an int32 scalar with |d| ≤ L // 2 + 1; frac ∈ [0, 1). One dynamic slice, no gather.
+    """
+    size = v.shape[-1]
+    pad = size // 2 + 2
+    padded = jnp.pad(v, [(0, 0)] * (v.ndim - 1) + [(pad, pad)], mode="edge")
+    window = jax.lax.dynamic_slice_in_dim(padded, pad + d, size + 1, axis=-1)
+    return (1 - frac) * window[..., :-1] + frac * window[..., 1:]
+
+
+def _ising_sign_terms(w: jax.Array, coupling: float, m: int) -> jax.Array:
+    """½E[sign(s′)·x | x₁ = +1] for one w (N,) by the transfer-matrix DP; (N,)."""
+    half = m // 2
+    dtype = w.dtype
+    h = grid_step(w, m)
+    # w = 0: s ≡ 0 and the data term is 0; any positive h gives u = 0 and sign(0) = 0 below.
+    h = jnp.where(h > 0, h, 1.0)
+    u = w / h
+    lo = jnp.floor(u)
+    theta = u - lo  # site j adds x_j·(lo_j + ε_j), ε_j = 1 − θ_j w.p. θ_j and −θ_j w.p. 1 − θ_j (mean 0)
+    lo = lo.astype(jnp.int32)
+    e = math.exp(coupling) / (2 * math.cosh(coupling))  # transfer matrix T / (2cosh J) = [[e, f], [f, e]]
+    f = math.exp(-coupling) / (2 * math.cosh(coupling))
+    grid = jnp.arange(-half, half + 1)
+    sign = jnp.sign(grid).astype(dtype)
+
+    # Messages are stored as rows (σ = +1 at k, σ = −1 at −k): mirroring the x = −1 row turns its move by
+    # −u_j into the same move +u_j as the other row, so both rows shift together in one dynamic slice, and
+    # the transfer step becomes e·M + f·(M with rows swapped and mirrored). Dot products between two
+    # messages stored this way are unchanged.
+    def mix(msg):
+        return e * msg + f * msg[::-1, ::-1]
+
+    # Forward: F_1(+1, ·) = δ at u_1 (dithered), F_1(−1, ·) = 0; site j adds x_j·u_j to the partial sum.
+    delta = (grid == 0).astype(dtype)
+    f1 = jnp.stack([_shift(delta, -lo[0] - 1, 1 - theta[0]), jnp.zeros_like(delta)])
+
+    def forward(fm, inputs):
+        lj, tj = inputs
+        out = _shift(mix(fm), -lj - 1, 1 - tj)  # F_j(σ', k) = Σ_σ T[σ, σ'] F_{j−1}(σ, k − σ'u_j)
+        return out, out
+
+    _, f_rest = jax.lax.scan(forward, f1, (lo[1:], theta[1:]))
+    fwd = jnp.concatenate([f1[None], f_rest], axis=0)  # (N, 2, L): F_1..F_N
+
+    # Backward, carried directly as G_i(σ, k) = Σ_{k'} B_i(σ, k')·sign(k + k') — the map B ↦ G is linear and
+    # shift-equivariant (B shifted by d ⇒ G shifted by −d), and G is constant (±Σ B) beyond B's support, so
+    # edge-repeating shifts keep it exact and no cumulative sum is ever needed. tot_i(σ) = Σ_{k'} B_i(σ, k').
+    # B_N(σ, ·) = T[σ, +1]·δ_0 (closing bond to x₁ = +1); the σ = −1 row stored mirrored.
+    gn = jnp.stack([e * sign, -f * sign])
+    tn = jnp.asarray([e, f], dtype)
+    tmat = jnp.asarray([[e, f], [f, e]], dtype)
+
+    def backward(carry, inputs):
+        gm, tm = carry
+        lj, tj, fm = inputs  # grid move of site i+1, F_i
+        gm, tm = mix(_shift(gm, lj, tj)), tmat @ tm  # G_i(σ) = Σ_σ' T[σ, σ'] G_{i+1}(σ', k + σ'u_{i+1})
+        return (gm, tm), (jnp.sum(fm * gm, axis=-1), jnp.sum(fm, axis=-1) @ tm)
+
+    signed_n = jnp.sum(fwd[-1] * gn, axis=-1)
+    z_n = jnp.sum(fwd[-1], axis=-1) @ tn
+    _, (signed, z) = jax.lax.scan(backward, (gn, tn), (lo[1:], theta[1:], fwd[:-1]), reverse=True)
+    signed = jnp.concatenate([signed, signed_n[None]], axis=0)  # (N, 2)
+    z = jnp.concatenate([z, z_n[None]])  # (N,), the same partition function for every site
+    return 0.5 * (signed[:, 0] - signed[:, 1]) / z
+
+
+@partial(jax.jit, static_argnames=("coupling", "m"))
+def _ising_data_term(w, coupling, m):
+    flat = w.reshape(-1, w.shape[-1])
+    out = jax.lax.map(lambda v: _ising_sign_terms(v, coupling, m), flat)  # not vmap: see _run_map
+    return out.reshape(w.shape)
+
+
+def ising_data_term(w: jax.Array, coupling: float, m: int = 2048) -> jax.Array:
+    """Exact E₁[1{s>0}x] for the Ising ring with coupling J, s = w·x; w (..., N) → (..., N).
+
+    Exact for w rounded to the grid step ``grid_step(w, m)`` (see the module docstring); jit-compiled,
+    batched over leading axes of w; dtype follows w (float32 by default, float64 under x64).
+    """
+    w = jnp.asarray(w)
+    if w.ndim < 1 or w.shape[-1] < 2:
+        raise ValueError(f"w must have shape (..., N) with N >= 2, got {w.shape}")
+    if not jnp.issubdtype(w.dtype, jnp.floating):
+        w = w.astype(jnp.float32)
+    coupling = float(coupling)
+    if not math.isfinite(coupling):
+        raise ValueError(f"coupling must be a finite real, got {coupling!r}")
+    m = _check_m(m, w.shape[-1])
+    return _ising_data_term(w, coupling, m)
+
+
+def _class1(model: DataModel) -> DataModel:
+    return model if model.class_proportion == 1.0 else dataclasses.replace(model, class_proportion=1.0)
+
+
+def _mc_term(model1: DataModel, w: jax.Array, key: jax.Array, batch: int) -> jax.Array:
+    x, _ = model1.sample(key, batch)
+    s = jnp.einsum("bn,...n->...b", x, w)
+    return jnp.einsum("...b,bn->...n", (s > 0).astype(x.dtype), x) / batch
+
+
+def mc_data_term(model: DataModel, w: jax.Array, key: jax.Array, batch: int) -> jax.Array:
+    """Monte Carlo E₁[1{s>0}x] from ``batch`` fresh class-1 samples of any model; w (..., N) → (..., N).
+
+    All rows of w share one sample. Jit-able with model and batch static; standard error ≈ 1/(2√batch).
+    """
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    return _mc_term(_class1(model), jnp.asarray(w, jnp.float32), key, int(batch))
+
+
+@partial(jax.jit, static_argnames=("model1", "steps", "record_every", "exact", "m", "batch", "coupling"))
+def _run_map(model1, w0, keys, lr, two_p, decay, steps, record_every, exact, m, batch, coupling):
+    def one(w_init, key):
+        def step(w, k):
+            if exact:
+                data = _ising_sign_terms(w, coupling, m)
+            else:
+                data = _mc_term(model1, w, k, batch)
+            w = w + lr * (two_p * data - decay @ w)
+            return w, None
+
+        def block(w, kb):
+            w, _ = jax.lax.scan(step, w, kb)
+            return w, w
+
+        kblocks = jax.random.split(key, steps).reshape(steps // record_every, record_every)
+        _, rec = jax.lax.scan(block, w_init, kblocks)
+        return jnp.concatenate([w_init[None], rec], axis=0)
+
+    # Seeds run one after the other (lax.map): vmapping the DP's data-dependent grid shifts would turn each
+    # dynamic_slice into a gather, several times slower on CPU; the Monte Carlo term is batched over up to
+    # 2^20 samples at a time to bound memory.
+    group = 1 if exact else max(1, min(w0.shape[0], (1 << 20) // batch))
+    return jax.lax.map(lambda args: one(*args), (w0, keys), batch_size=group)
+
+
+def meanfield_map(
+    model: DataModel,
+    w0: jax.Array,
+    steps: int,
+    lr: float,
+    data_term: str = "exact",
+    m: int = 2048,
+    batch: int = 100_000,
+    key: jax.Array | None = None,
+    record_every: int = 10,
+) -> jax.Array:
+    """Iterate w ← w + lr·(2p·E₁[1{s>0}x] − ((1 − p)Σ_0 + pΣ_1)w) from w0 (N,) or (R, N).
+
+    data_term: "exact" (Ising only, DP with m grid points) or "mc" (fresh class-1 batch each step, any model;
+    needs key). Returns float32 records (R, T, N) — or (T, N) for w0 (N,) — with T = steps // record_every + 1
+    at steps 0, record_every, 2·record_every, … (record 0 = w0).
+    """
+    w0 = jnp.asarray(w0, jnp.float32)
+    single = w0.ndim == 1
+    w0 = w0[None] if single else w0
+    if w0.ndim != 2 or w0.shape[-1] != model.n_inputs:
+        raise ValueError(f"w0 must have shape (N,) or (R, N) with N = {model.n_inputs}, got {w0.shape}")
+    for name, v in (("steps", steps), ("record_every", record_every)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    if steps % record_every:
+        raise ValueError(f"record_every must divide steps, got steps={steps}, record_every={record_every}")
+    lr = float(lr)
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite positive real, got {lr!r}")
+    if data_term not in ("exact", "mc"):
+        raise ValueError(f"data_term must be 'exact' or 'mc', got {data_term!r}")
+    exact = data_term == "exact"
+    if exact:
+        if not isinstance(model, Ising):
+            raise ValueError(f"data_term='exact' needs an Ising model, got {type(model).__name__}; use 'mc'")
+        m = _check_m(m, model.n_inputs)
+        coupling, batch = float(model.J[1]), 1
+        key = jax.random.key(0) if key is None else key  # unused by the exact map
+    else:
+        if key is None:
+            raise ValueError("key must be a jax PRNG key when data_term='mc'")
+        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+            raise ValueError(f"batch must be a positive integer, got {batch!r}")
+        coupling, m, batch = 0.0, 0, int(batch)
+    p = float(model.class_proportion)
+    decay = (1 - p) * model.class_covariance(0) + p * model.class_covariance(1)
+    keys = jax.random.split(key, w0.shape[0])
+    out = _run_map(
+        _class1(model),
+        w0,
+        keys,
+        jnp.float32(lr),
+        jnp.float32(2 * p),
+        jnp.asarray(decay, jnp.float32),
+        int(steps),
+        int(record_every),
+        exact,
+        m,
+        batch,
+        coupling,
+    )
+    return out[0] if single else out
+
+
+def meanfield_trajectories(
+    model: DataModel,
+    w0s: np.ndarray,
+    steps: int,
+    lr: float,
+    record_every: int = 10,
+    m: int = 2048,
+) -> np.ndarray:
+    """Mean-field predictor (theory CLI): w0s (R, N) → float32 numpy (R, T, N), T = steps // record_every + 1.
+
+    Exact data term (grid of m points) for Ising; otherwise Monte Carlo with 100 000 class-1 samples per
+    step (key 0). m = 1024 halves the cost at a data-term error ≈ 1e-4 (see `rfloc bench meanfield`).
+    """
+    exact = isinstance(model, Ising)
+    out = meanfield_map(
+        model,
+        w0s,
+        steps,
+        lr,
+        data_term="exact" if exact else "mc",
+        key=None if exact else jax.random.key(0),
+        record_every=record_every,
+        m=m,
+    )
+    return np.asarray(out)

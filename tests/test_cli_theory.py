@@ -1,0 +1,70 @@
+"""`rfloc theory` end to end on a tiny problem, and the counting/interval logic of the protocol."""
+
+import json
+import types
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from rfloc.cli import main
+from rfloc.cli.theory import format_batch
+from rfloc.data import Kur
+from rfloc.theory.predict import Count, _predictor_rfs, binomial_interval
+
+
+def test_clopper_pearson_matches_beta_quantiles():
+    # Exact interval: [Beta⁻¹(α/2; k, n−k+1), Beta⁻¹(1−α/2; k+1, n−k)], with the conventions at k = 0, n.
+    for k, n in [(26, 28), (13, 28), (1, 5)]:
+        lo, hi = binomial_interval(k, n)
+        assert lo == pytest.approx(scipy.stats.beta.ppf(0.025, k, n - k + 1), rel=1e-6)
+        assert hi == pytest.approx(scipy.stats.beta.ppf(0.975, k + 1, n - k), rel=1e-6)
+    assert binomial_interval(0, 28)[0] == 0.0 and binomial_interval(28, 28)[1] == 1.0
+    assert Count.of(np.array([True] * 26 + [False] * 2)).paper_inside
+    assert not Count.of(np.array([True] * 10 + [False] * 18)).paper_inside
+
+
+@pytest.mark.slow
+def test_cli_theory_tiny_ising_run(tmp_path, capsys):
+    rc = main(
+        ["theory", "--data", "ising", "--n", "10", "--seeds", "2", "--steps", "20", "--batch", "40", "200",
+         "--out", str(tmp_path), "--json"]
+    )  # fmt: skip
+    assert rc == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (tmp_path / "theory_ising_batch40.png").stat().st_size > 0
+    assert (tmp_path / "theory_ising_batch200.png").stat().st_size > 0
+    summary = json.loads((tmp_path / "theory_ising.json").read_text())
+    assert summary == printed and "Clopper-Pearson" in summary["protocol"]
+    assert [b["batch_size"] for b in summary["batches"]] == [40, 200]
+    for b in summary["batches"]:
+        for name in ("cubic", "exact", "meanfield"):
+            exact, near = b["exact"][name], b["within1"][name]
+            assert exact["n"] == 2 and 0 <= exact["k"] <= near["k"] <= 2  # ±1 includes the exact matches
+            assert exact["low"] <= exact["k"] / 2 <= exact["high"]
+        assert set(b["median_ipr"]) == {"simulated", "gaussian_control", "cubic", "exact", "meanfield"}
+
+
+def test_cubic_predictor_refuses_infinite_kurtosis_before_compute():
+    # peak_agreement turns this ValueError into a note ("cubic skipped: ...") and keeps the other predictors.
+    with pytest.raises(ValueError, match="kappa"):
+        _predictor_rfs("cubic", Kur(n=10, k=4.0), np.ones((2, 10), np.float32), 0.05, 10, "ode")
+
+
+def test_format_batch_prints_counts_and_intervals():
+    res = types.SimpleNamespace(
+        batch_size=500, seeds=(0, 1), time=100.0, method="ode", diverged=0,
+        sim_ipr=np.array([0.5, 0.7]), control_ipr=np.array([0.03, 0.03]),
+        predicted={"exact": None}, pred_ipr={"exact": np.array([0.3, 0.4])},
+        exact={"exact": Count.of(np.array([True, False]))},
+        within1={"exact": Count.of(np.array([True, True]))},
+        notes=["cubic skipped: kappa"],
+    )  # fmt: skip
+    text = format_batch(res)
+    assert "1/2" in text and "2/2" in text and "26/28 inside" in text and "cubic skipped" in text
+
+
+def test_cli_theory_bad_arguments(capsys):
+    assert main(["theory", "--seeds", "0"]) == 2
+    assert "--seeds" in capsys.readouterr().err
+    assert main(["theory", "--data", "kur", "--k", "2"]) == 2
