@@ -1,0 +1,56 @@
+"""End-to-end smoke tests of the many-neuron experiments (fig1, fig5) in quick mode.
+
+They check that each experiment produces its dataset, its figures and a complete claims list, and that a
+second call reloads the cached dataset and checks it the same way — not that the quick claims pass.
+"""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from rfloc.experiments import fig1, fig5
+from rfloc.experiments.runner import run_experiment
+
+EXPECTED = {
+    # fig1: one claim; fig5: one per network case, one per (ICA run, k), one contrast per ICA run.
+    "fig1": (1, {"final_w", "ipr", "diverged"}),
+    "fig5": (
+        len(fig5.NETS) + 2 * len(fig5.ICA_K) + 2,
+        {"final_w", "ipr", "diverged", "ica_filters", "ica_ipr", "ica_converged"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ["fig1", "fig5"])
+def test_quick_run_produces_data_figures_and_claims(name, tmp_path):
+    out = run_experiment(name, tmp_path, quick=True)
+    files = list((tmp_path / "data").glob("*.nc"))
+    assert len(files) == 1
+    n_claims, variables = EXPECTED[name]
+    with xr.open_dataset(files[0], engine="h5netcdf") as ds:
+        assert variables <= set(ds.data_vars)
+        assert np.isfinite(ds.ipr.values).any()
+    assert out.figures and all(
+        p.exists() and p.stat().st_size > 0 and p.suffix == ".png" for p in out.figures
+    )
+    assert len(out.claims) == n_claims
+    assert len({c.name for c in out.claims}) == n_claims, "claim names must be distinct"
+    for c in out.claims:
+        assert c.experiment == name and c.measured and c.paper and c.criterion
+        assert isinstance(c.passed, bool)
+    # Cached: the same verdicts from the reloaded dataset.
+    again = run_experiment(name, tmp_path, quick=True)
+    assert again.cached
+    assert [(c.name, c.passed, c.measured) for c in again.claims] == [
+        (c.name, c.passed, c.measured) for c in out.claims
+    ]
+
+
+def test_configs_are_json_ready_and_quick_is_smaller():
+    import json
+
+    for mod in (fig1, fig5):
+        quick, full = mod.config(True), mod.config(False)
+        json.dumps(quick), json.dumps(full)
+        assert quick["steps"] < full["steps"] and quick["batch"] <= full["batch"]
+        assert full["steps"] % full["records"] == 0 and quick["steps"] % quick["records"] == 0
