@@ -20,7 +20,7 @@ Z = 6.0
 
 
 def config(quick: bool) -> dict:
-    return {"n": 100, "xi": 1.0, "ising_J": 0.3, "gain": 0.01, "k": 5.0, "num": 20_000 if quick else 100_000}
+    return {"n": 100, "xi": 1.0, "ising_J": 0.3, "gain": 0.01, "k": 5.0, "num": 20_000 if quick else 50_000}
 
 
 def _models(cfg):

@@ -32,12 +32,12 @@ def config(quick: bool) -> dict:
     for name, (lr, batch, steps, init, seed) in CASES.items():
         if quick:
             batch, steps = min(batch, 500), steps // 10
-        else:
-            # Batch reduced to 2500 for shell/custom (10 000 in the paper) to fit the 10-minute budget;
-            # the gradient noise grows 2×, still small next to the signal at these step counts.
-            batch = min(batch, 2500)
         cases[name] = {"lr": lr, "batch": batch, "steps": steps, "init_scale": init, "seed": seed}
-    return {"n": 40, "xi": [1.0, 3.0], "nu": 3.0, "seeds": 2 if quick else 4, "cases": cases}
+    # The paper's batches and the authors' seeds. Seeds per case: 2 for t (batch 1000 is cheap), 1 for
+    # shell/custom (batch 10 000 x 5000 steps; like the paper). An earlier rfloc setting (4 seeds at batch
+    # 2500) left SGD noise on the RFs that lowered R2 to 0.5-0.66: the noise, not the shape, failed the fit.
+    seeds = {"t": 2, "shell": 1, "custom": 1}
+    return {"n": 40, "xi": [1.0, 3.0], "nu": 3.0, "seeds": seeds, "cases": cases}
 
 
 def run(cfg: dict) -> xr.Dataset:
@@ -58,7 +58,7 @@ def run(cfg: dict) -> xr.Dataset:
             eval_every=c["steps"] // 10,
             seed=c["seed"],
         )
-        res = train_many(tc, seeds=cfg["seeds"])
+        res = train_many(tc, seeds=cfg["seeds"][radial])
         w = res.final_weights[0, :, 0]  # (S, N)
         fit = metrics.sinusoid_fit(w)
         finals.append(w)
@@ -66,15 +66,20 @@ def run(cfg: dict) -> xr.Dataset:
         r2s.append(np.asarray(fit.r2))
         freqs.append(np.asarray(fit.frequency))
     radials = list(cfg["cases"])
+    width = max(len(v) for v in iprs)
+
+    def pad(rows):  # cases have different seed counts: pad with NaN (ignored by the claims' medians)
+        return np.stack([np.concatenate([r, np.full((width - len(r), *r.shape[1:]), np.nan)]) for r in rows])
+
     dims = ("radial", "seed", "input")
     return xr.Dataset(
         {
-            "final_w": (dims, np.stack(finals)),
-            "ipr": (dims[:2], np.stack(iprs)),
-            "r2": (dims[:2], np.stack(r2s)),
-            "frequency": (dims[:2], np.stack(freqs)),
+            "final_w": (dims, pad(finals)),
+            "ipr": (dims[:2], pad(iprs)),
+            "r2": (dims[:2], pad(r2s)),
+            "frequency": (dims[:2], pad([f.astype(float) for f in freqs])),
         },
-        coords={"radial": radials, "seed": np.arange(cfg["seeds"])},
+        coords={"radial": radials, "seed": np.arange(width)},
     )
 
 
@@ -108,6 +113,9 @@ def check(ds: xr.Dataset) -> list[Claim]:
     for r in ds.radial.values:
         r2 = ds.r2.sel(radial=r).values
         ipr = ds.ipr.sel(radial=r).values
+        keep = ~np.isnan(r2)
+        r2, ipr = r2[keep], ipr[keep]
+        freqs = sorted({int(f) for f in ds.frequency.sel(radial=r).values[keep]})
         ok = bool(np.median(r2) >= R2_MIN and np.median(ipr) <= LOCALIZED_IPR)
         claims.append(
             Claim(
@@ -115,7 +123,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                 f"elliptical ({r}): RF oscillatory, not localized",
                 "sinusoid-like RF (Fig 4 left)",
                 f"median R2 {np.median(r2):.3f}, median IPR {np.median(ipr):.3f} over {len(r2)} seeds "
-                f"(frequencies {sorted(set(ds.frequency.sel(radial=r).values.tolist()))})",
+                f"(frequencies {freqs})",
                 ok,
                 f"median R2 >= {R2_MIN} and median IPR <= {LOCALIZED_IPR}",
             )

@@ -27,14 +27,16 @@ CROSSING_RANGE = (-1.0, 0.0)
 
 
 def config(quick: bool) -> dict:
-    gains = [0.01, 0.5, 1.0, 2.0, 100.0] if quick else [0.01, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0, 10.0, 100.0]
-    ks = [5.0, 6.0, 30.0] if quick else [5.0, 5.5, 6.0, 7.0, 8.0, 10.0, 20.0, 30.0]
+    gains = [0.01, 1.0, 100.0] if quick else [0.01, 0.5, 1.0, 2.0, 3.0, 100.0]
+    ks = [5.0, 30.0] if quick else [5.0, 6.0, 8.0, 10.0, 30.0]
     return {
         "n": 40,
         "xi": [1.0, 3.0],
         "gains": gains,
         "ks": ks,
-        "seeds": 2 if quick else 3,
+        # Seeds agree to ~0.01 in IPR (first full run, 3 seeds), so 2 per point; each distinct data model
+        # compiles its own program, so the grid is kept to 11 points.
+        "seeds": 2,
         "lr": 0.05,
         "init_scale": 0.001,
         "batch": 500 if quick else 1000,
