@@ -116,6 +116,11 @@ def check(ds: xr.Dataset) -> list[Claim]:
         keep = ~np.isnan(r2)
         r2, ipr = r2[keep], ipr[keep]
         freqs = sorted({int(f) for f in ds.frequency.sel(radial=r).values[keep]})
+        # Informative, not part of the verdict: share of ||w||^2 (uncentered) in Fourier modes f <= 2.
+        w = ds.final_w.sel(radial=r).values[keep]
+        power = np.abs(np.fft.rfft(w, axis=-1)) ** 2
+        power[:, 1:] *= 2
+        low = np.median(power[:, :3].sum(-1) / power.sum(-1))
         ok = bool(np.median(r2) >= R2_MIN and np.median(ipr) <= LOCALIZED_IPR)
         claims.append(
             Claim(
@@ -123,7 +128,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                 f"elliptical ({r}): RF oscillatory, not localized",
                 "sinusoid-like RF (Fig 4 left)",
                 f"median R2 {np.median(r2):.3f}, median IPR {np.median(ipr):.3f} over {len(r2)} seeds "
-                f"(frequencies {freqs})",
+                f"(frequencies {freqs}); share of |w|^2 in modes f<=2: {low:.3f}",
                 ok,
                 f"median R2 >= {R2_MIN} and median IPR <= {LOCALIZED_IPR}",
             )
