@@ -29,6 +29,7 @@ import numpy as np
 import optax
 
 from rfloc import nn
+from rfloc._checks import integer
 from rfloc.data import DataModel, from_dict
 from rfloc.nn import NetConfig
 
@@ -39,12 +40,6 @@ _TRAIN_GRID_FIELDS = ("lr", "batch_size")
 _NET_GRID_FIELDS = ("activation", "bias", "train_bias", "bias_value", "init_scale")
 # Fields that change array shapes (or the seed stream) cannot vary inside one result.
 _FIXED_FIELDS = ("steps", "eval_every", "seed", "data", "net", "width", "kind", "n", "dim")
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,10 +67,10 @@ class TrainConfig:
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr must be a finite real number > 0, got {lr!r}")
         object.__setattr__(self, "lr", float(lr))
-        object.__setattr__(self, "batch_size", _check_int("batch_size", self.batch_size, 1))
-        object.__setattr__(self, "steps", _check_int("steps", self.steps, 1))
-        object.__setattr__(self, "eval_every", _check_int("eval_every", self.eval_every, 1))
-        object.__setattr__(self, "seed", _check_int("seed", self.seed, 0))
+        object.__setattr__(self, "batch_size", integer("batch_size", self.batch_size, minimum=1))
+        object.__setattr__(self, "steps", integer("steps", self.steps, minimum=1))
+        object.__setattr__(self, "eval_every", integer("eval_every", self.eval_every, minimum=1))
+        object.__setattr__(self, "seed", integer("seed", self.seed, minimum=0))
         if self.seed >= 2**32:
             raise ValueError(f"seed must be < 2**32, got {self.seed}")
         if self.steps % self.eval_every:
@@ -384,8 +379,8 @@ def train_many(
     if seeds is None:
         seeds = [config.seed]
     elif isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
-        seeds = list(range(config.seed, config.seed + _check_int("seeds", seeds, 1)))
-    seeds = tuple(int(_check_int("seed", s, 0)) for s in seeds)
+        seeds = list(range(config.seed, config.seed + integer("seeds", seeds, minimum=1)))
+    seeds = tuple(integer("seed", s, minimum=0) for s in seeds)
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
     if max(seeds) >= 2**32:

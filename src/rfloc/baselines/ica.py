@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from rfloc.data._checks import choice, integer, real
+from rfloc._checks import choice, integer, real
 
 WHITEN = ("unit-variance", "arbitrary-variance")
 
@@ -31,6 +31,7 @@ class IcaResult:
 
 
 def _ipr(w: np.ndarray) -> np.ndarray:
+    # float64 on purpose: rfloc.metrics.ipr runs in JAX's default float32
     w2 = w**2
     return (w2**2).sum(-1) / w2.sum(-1) ** 2
 

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rfloc.data import _checks
+from rfloc import _checks
 from rfloc.data.marginals import Marginal
 
 

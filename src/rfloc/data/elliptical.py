@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.integrate
 
-from rfloc.data import _checks, marginals, ring
+from rfloc import _checks
+from rfloc.data import marginals, ring
 from rfloc.data.base import DataModel, register
 
 RADIAL_LAWS = ("t", "shell", "custom")

@@ -8,7 +8,8 @@ from functools import partial
 import jax.numpy as jnp
 import numpy as np
 
-from rfloc.data import _checks, marginals, ring
+from rfloc import _checks
+from rfloc.data import marginals, ring
 from rfloc.data.base import DataModel, register
 
 

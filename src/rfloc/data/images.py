@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rfloc.data import _checks
+from rfloc import _checks
 from rfloc.data.base import DataModel, register
 from rfloc.data.marginals import Marginal
 

@@ -16,8 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rfloc.data import _checks, marginals
+from rfloc import _checks
+from rfloc.data import marginals
 from rfloc.data.base import DataModel, register
+from rfloc.data.ring import ring_distance
 
 
 def flip_table(n: int, coupling: float) -> np.ndarray:
@@ -35,8 +37,6 @@ def flip_table(n: int, coupling: float) -> np.ndarray:
 
 def ring_correlation(n: int, coupling: float) -> np.ndarray:
     """(n, n) exact E[s_i s_j] = (t^d + t^{n−d}) / (1 + t^n), d the ring distance."""
-    from rfloc.data.ring import ring_distance
-
     t = math.tanh(coupling)
     d = ring_distance(n).astype(np.float64)
     return (t**d + t ** (n - d)) / (1 + t**n)

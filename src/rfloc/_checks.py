@@ -1,4 +1,4 @@
-"""Parameter validation shared by the data models: fail before any compute, naming the parameter."""
+"""Parameter validation shared across rfloc: fail before any compute, naming the parameter and its range."""
 
 from __future__ import annotations
 
