@@ -1,27 +1,14 @@
-"""`rfloc theory` end to end on a tiny problem, and the counting/interval logic of the protocol."""
+"""`rfloc theory` end to end on a tiny problem, and its printed table (the protocol: test_protocols.py)."""
 
 import json
 import types
 
 import numpy as np
 import pytest
-import scipy.stats
 
 from rfloc.cli import main
 from rfloc.cli.theory import format_batch
-from rfloc.data import Kur
-from rfloc.theory.predict import Count, _predictor_rfs, binomial_interval
-
-
-def test_clopper_pearson_matches_beta_quantiles():
-    # Exact interval: [Beta⁻¹(α/2; k, n−k+1), Beta⁻¹(1−α/2; k+1, n−k)], with the conventions at k = 0, n.
-    for k, n in [(26, 28), (13, 28), (1, 5)]:
-        lo, hi = binomial_interval(k, n)
-        assert lo == pytest.approx(scipy.stats.beta.ppf(0.025, k, n - k + 1), rel=1e-6)
-        assert hi == pytest.approx(scipy.stats.beta.ppf(0.975, k + 1, n - k), rel=1e-6)
-    assert binomial_interval(0, 28)[0] == 0.0 and binomial_interval(28, 28)[1] == 1.0
-    assert Count.of(np.array([True] * 26 + [False] * 2)).paper_inside
-    assert not Count.of(np.array([True] * 10 + [False] * 18)).paper_inside
+from rfloc.protocols import Count
 
 
 @pytest.mark.slow
@@ -43,12 +30,6 @@ def test_cli_theory_tiny_ising_run(tmp_path, capsys):
             assert exact["n"] == 2 and 0 <= exact["k"] <= near["k"] <= 2  # ±1 includes the exact matches
             assert exact["low"] <= exact["k"] / 2 <= exact["high"]
         assert set(b["median_ipr"]) == {"simulated", "gaussian_control", "cubic", "exact", "meanfield"}
-
-
-def test_cubic_predictor_refuses_infinite_kurtosis_before_compute():
-    # peak_agreement turns this ValueError into a note ("cubic skipped: ...") and keeps the other predictors.
-    with pytest.raises(ValueError, match="kappa"):
-        _predictor_rfs("cubic", Kur(n=10, k=4.0), np.ones((2, 10), np.float32), 0.05, 10, "ode")
 
 
 def test_format_batch_prints_counts_and_intervals():

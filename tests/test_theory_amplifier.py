@@ -1,5 +1,5 @@
 """The amplifier φ(a) = E[x erf(x a/√(2(1 − a²)))]: closed forms, quadrature accuracy, Monte Carlo
-agreement, the cubic (kurtosis) law and its sign law (SPEC §3; issue 7 validation items 1–3)."""
+agreement, the cubic (kurtosis) law and its sign law (SPEC §3)."""
 
 import math
 

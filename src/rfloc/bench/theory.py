@@ -9,7 +9,7 @@ import numpy as np
 from rfloc.bench import peak_rss_mb, warm_time
 from rfloc.data import Ising, Kur
 
-COLUMNS = ["model", "phi", "method", "R", "N", "t", "solver_steps", "compile_s", "warm_s", "peak_MB"]
+COLUMNS = ["model", "phi", "integrator", "R", "N", "t", "solver_steps", "compile_s", "warm_s", "peak_MB"]
 
 LR, STEPS = 0.05, 2000
 
@@ -35,7 +35,7 @@ def run(quick: bool = False) -> list[dict]:
             holder = {}
 
             def fn(model=model, w0=w0, phi=phi, method=method, holder=holder):
-                res = effective_dynamics(model, w0, times, phi=phi, method=method, lr=LR)
+                res = effective_dynamics(model, w0, times, phi=phi, integrator=method, lr=LR)
                 holder["res"] = res
                 return res.weights
 
@@ -44,7 +44,7 @@ def run(quick: bool = False) -> list[dict]:
                 {
                     "model": name,
                     "phi": phi,
-                    "method": method,
+                    "integrator": method,
                     "R": r,
                     "N": model.n_inputs,
                     "t": horizon,

@@ -158,14 +158,8 @@ def run(args: argparse.Namespace) -> int:
     predictors = args.predictors or (
         ["cubic", "exact", "meanfield"] if args.data == "ising" else ["cubic", "exact"]
     )
-    if "meanfield" in predictors:
-        try:
-            import rfloc.theory.meanfield  # noqa: F401
-        except ImportError:
-            predictors = [p for p in predictors if p != "meanfield"]
-            print("note: rfloc.theory.meanfield is not available; meanfield predictor skipped")
 
-    from rfloc.theory.predict import peak_agreement
+    from rfloc.protocols import peak_agreement
 
     name = f"{args.data}" + (f"(k={args.k:g})" if args.data == "kur" else "")
     out = Path(args.out) if args.out else None

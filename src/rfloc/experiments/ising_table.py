@@ -1,6 +1,6 @@
 """The paper's Ising table (26/28 peak matches) and rfloc's exact mean-field predictor (beyond the paper).
 
-Protocol (rfloc's; the paper gives neither batch nor tolerance): `rfloc.theory.predict.peak_agreement` —
+Protocol (rfloc's; the paper gives neither batch nor tolerance): `rfloc.protocols.peak_agreement` —
 28 seeds of the Fig 3 single neuron (Ising J = (0.3, 0.7), lr 0.05, 2000 steps, init 0.001) per batch
 size; each predictor runs from each run's own w0 to t = lr × steps; peaks agree within ±1 site (exact
 matches reported too), with 95 % Clopper–Pearson intervals. Predictors: the effective ODE with cubic φ
@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from rfloc import metrics
+from rfloc.data import Ising
 from rfloc.experiments.claims import Claim
+from rfloc.nn import NetConfig
+from rfloc.plot import save_figure
+from rfloc.protocols import PAPER_COUNT, PREDICTORS, binomial_interval, peak_agreement, peak_counts
+from rfloc.theory import effective_dynamics
+from rfloc.train import TrainConfig, train_many
 
 NAME = "ising_table"
 TITLE = "Ising peak agreement over 28 seeds (paper's table) and the exact mean-field map (rfloc extension)"
@@ -22,9 +29,8 @@ CAPTION = (
     "Peak agreement (+-1 site) between the simulated and predicted final RF against batch size, with 95% "
     "binomial intervals; per-seed RF overlays at batch 500; IPR over time of SGD and the three predictors."
 )
-PREDICTORS = ("cubic", "exact", "meanfield")
-PAPER = (26, 28)
-RECORDED_BATCH = 500  # the batch of the authors' recorded Fig 3 run (issue 7)
+PREDICTOR_NAMES = tuple(PREDICTORS)  # cubic phi, exact phi, exact mean-field map
+RECORDED_BATCH = 500  # the batch of the authors' recorded Fig 3 run
 # "Under-localizes late": median final IPR below half the simulation's. Half, because IPR counts
 # effective sites inversely: half the IPR is twice as many effective inputs — a different RF, not noise.
 UNDER_FACTOR = 0.5
@@ -35,7 +41,7 @@ def config(quick: bool) -> dict:
         "J": [0.3, 0.7],
         "n": 40,
         "seeds": 8 if quick else 28,
-        # batch 10 000 (issue 7's curve) costs ~6 min here: run it with `rfloc theory --batch 10000`.
+        # batch 10 000 (the curve against SGD noise) costs ~6 min here: `rfloc theory --batch 10000`.
         "batches": [100, 500] if quick else [100, 500, 2000],
         "lr": 0.05,
         "steps": 300 if quick else 2000,
@@ -49,14 +55,6 @@ def config(quick: bool) -> dict:
 
 
 def run(cfg: dict) -> xr.Dataset:
-    from rfloc import metrics
-    from rfloc.data import Ising
-    from rfloc.nn import NetConfig
-    from rfloc.theory import effective_dynamics
-    from rfloc.theory.meanfield import meanfield_trajectories
-    from rfloc.theory.predict import peak_agreement
-    from rfloc.train import TrainConfig, train_many
-
     model = Ising(n=cfg["n"], J=tuple(cfg["J"]))
     # The recorded batch is trained once, with trajectories kept for the IPR-over-time figure, and the same
     # runs serve the peak count (peak_agreement only needs their first and last records).
@@ -77,12 +75,12 @@ def run(cfg: dict) -> xr.Dataset:
         lr=cfg["lr"],
         steps=cfg["steps"],
         init_scale=cfg["init_scale"],
-        predictors=PREDICTORS,
+        predictors=PREDICTOR_NAMES,
         meanfield_m=cfg["meanfield_m"],
         train_results=None if recorded is None else {RECORDED_BATCH: recorded},
     )
     sim = np.stack([r.simulated for r in res])  # (B, S, N)
-    pred = np.stack([np.stack([r.predicted[p] for p in PREDICTORS]) for r in res])  # (B, P, S, N)
+    pred = np.stack([np.stack([r.predicted[p] for p in PREDICTOR_NAMES]) for r in res])  # (B, P, S, N)
 
     # IPR over time at the recorded batch, for the first few seeds (the extension's figure).
     k = cfg["traj_seeds"]
@@ -93,11 +91,15 @@ def run(cfg: dict) -> xr.Dataset:
     trajs = {"simulation": tr_w[:, :, 0]}
     for phi in ("cubic", "exact"):
         trajs[phi] = np.asarray(effective_dynamics(model, w0, times, phi=phi).weights)
-    trajs["meanfield"] = np.asarray(
-        meanfield_trajectories(
-            model, w0, cfg["steps"], cfg["lr"], record_every=cfg["traj_every"], m=cfg["meanfield_m"]
-        )
-    )
+    trajs["meanfield"] = effective_dynamics(
+        model,
+        w0,
+        times,
+        integrator="map",
+        lr=cfg["lr"],
+        data_term="ising-dp",
+        grid_points=cfg["meanfield_m"],
+    ).weights
     series = list(trajs)
     ipr_t = np.stack([np.asarray(metrics.ipr(trajs[s])) for s in series])  # (series, seed, time)
     return xr.Dataset(
@@ -111,7 +113,7 @@ def run(cfg: dict) -> xr.Dataset:
         },
         coords={
             "batch": cfg["batches"],
-            "predictor": list(PREDICTORS),
+            "predictor": list(PREDICTOR_NAMES),
             "seed": list(res[0].seeds),
             "series": series,
             "time": times,
@@ -120,28 +122,15 @@ def run(cfg: dict) -> xr.Dataset:
     )
 
 
-def _counts(ds: xr.Dataset, tol: int):
-    """(B, P) number of seeds whose predicted peak is within tol sites of the simulated one."""
-    from rfloc import metrics
-
-    n = ds.sizes["input"]
-    sim_peak = np.asarray(metrics.peak_index(ds.sim_w.values))[:, None, :]
-    pred_peak = np.asarray(metrics.peak_index(ds.pred_w.values))
-    return np.asarray(metrics.peaks_agree(sim_peak, pred_peak, n, tol=tol)).sum(-1)
-
-
 def plot(ds: xr.Dataset, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
-
-    from rfloc.plot import save_figure
-    from rfloc.theory.predict import binomial_interval
 
     out = Path(out)
     s = ds.sizes["seed"]
     colours = {"cubic": "tab:red", "exact": "tab:orange", "meanfield": "tab:blue", "simulation": "k"}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, tol in zip(axes, (1, 0), strict=True):
-        counts = _counts(ds, tol)
+        counts = peak_counts(ds.sim_w.values[:, None], ds.pred_w.values, tol)  # (B, P)
         for j, p in enumerate(ds.predictor.values):
             lo_hi = np.array([binomial_interval(int(k), s) for k in counts[:, j]]) * s
             k = counts[:, j]
@@ -152,9 +141,9 @@ def plot(ds: xr.Dataset, out: Path) -> list[Path]:
                 marker="o",
                 capsize=3,
                 color=colours[p],
-                label=f"{p} phi" if p != "meanfield" else "exact mean-field map",
+                label=PREDICTORS[p].label,
             )
-        ax.axhline(PAPER[0], color="0.4", ls="--", label="paper: 26/28")
+        ax.axhline(PAPER_COUNT[0], color="0.4", ls="--", label="paper: 26/28")
         ax.set(
             xscale="log",
             xlabel="batch size",
@@ -176,8 +165,8 @@ def plot(ds: xr.Dataset, out: Path) -> list[Path]:
             continue
         for w, c in (
             (ds.sim_w[b, i], "k"),
-            (ds.pred_w[b, 0, i], colours["cubic"]),
-            (ds.pred_w[b, 2, i], colours["meanfield"]),
+            (ds.pred_w.sel(predictor="cubic")[b, i], colours["cubic"]),
+            (ds.pred_w.sel(predictor="meanfield")[b, i], colours["meanfield"]),
         ):
             w = np.asarray(w)
             ax.plot(w / np.abs(w).max(), color=c, lw=1)
@@ -204,12 +193,9 @@ def plot(ds: xr.Dataset, out: Path) -> list[Path]:
 
 
 def check(ds: xr.Dataset) -> list[Claim]:
-    from rfloc import metrics
-    from rfloc.theory.predict import binomial_interval
-
     s = ds.sizes["seed"]
-    paper = PAPER[0] / PAPER[1]
-    within, exact = _counts(ds, 1), _counts(ds, 0)
+    paper = PAPER_COUNT[0] / PAPER_COUNT[1]
+    within, exact = (peak_counts(ds.sim_w.values[:, None], ds.pred_w.values, tol) for tol in (1, 0))
     b = list(ds.batch.values).index(RECORDED_BATCH) if RECORDED_BATCH in ds.batch.values else 0
     claims = []
     for j, p in enumerate(ds.predictor.values):

@@ -1,5 +1,17 @@
-"""Theory of the single ReLU neuron: the amplifier φ, its cubic (kurtosis) law, the effective dynamics
-dw/dt = p·φ(a(w)) − ((1 − p)Σ_0 + pΣ_1)w in t = lr × SGD steps, and predictions of the learned RF."""
+"""Theory of the single ReLU neuron: statistics of the data in, predicted dynamics and receptive fields out.
+
+Layout (nothing here trains a network; comparisons with SGD live in :mod:`rfloc.protocols`):
+
+* :mod:`~rfloc.theory.amplifier` — the amplifier φ of a marginal law (exact, cubic, Gaussian, Monte Carlo)
+  and φ selection for the dynamics;
+* :mod:`~rfloc.theory.covariances` — the class covariances Σ_0, Σ_1, exact or estimated;
+* :mod:`~rfloc.theory.ising_dp` — the exact Ising-ring data term E₁[1{s>0}x] by a transfer-matrix DP;
+* :mod:`~rfloc.theory.data_term` — the data term g(w) of the velocity: φ(a(w)), exact Ising DP, Monte Carlo;
+* :mod:`~rfloc.theory.dynamics` — the one effective-dynamics engine dw/dt = p·g(w) − ((1 − p)Σ_0 + pΣ_1)w in
+  t = lr × SGD steps, integrated as an ODE, a per-step map or the authors' map; pure JAX core + wrapper;
+* :mod:`~rfloc.theory.noise` — the linear-response spread of online SGD around the map from batch noise;
+* :mod:`~rfloc.theory.predict` — the final RF, its IPR and peak, and the localization criterion.
+"""
 
 from rfloc.theory.amplifier import (
     amplifier,
@@ -8,22 +20,33 @@ from rfloc.theory.amplifier import (
     gaussian_amplifier,
     make_amplifier,
     quadrature_law,
+    select_amplifier,
 )
-from rfloc.theory.ode import EffectiveDynamics, effective_dynamics, sgd_noise
-from rfloc.theory.predict import PeakAgreement, Prediction, peak_agreement, predict
+from rfloc.theory.covariances import class_covariances
+from rfloc.theory.data_term import DataTerm, make_data_term
+from rfloc.theory.dynamics import EffectiveDynamics, effective_dynamics, iterate_map, solve_ode, velocity
+from rfloc.theory.ising_dp import ising_data_term
+from rfloc.theory.noise import sgd_noise
+from rfloc.theory.predict import Prediction, predict
 
 __all__ = [
+    "DataTerm",
     "EffectiveDynamics",
-    "PeakAgreement",
     "Prediction",
     "amplifier",
     "amplifier_from_samples",
+    "class_covariances",
     "cubic_amplifier",
     "effective_dynamics",
     "gaussian_amplifier",
+    "ising_data_term",
+    "iterate_map",
     "make_amplifier",
-    "peak_agreement",
+    "make_data_term",
     "predict",
     "quadrature_law",
+    "select_amplifier",
     "sgd_noise",
+    "solve_ode",
+    "velocity",
 ]

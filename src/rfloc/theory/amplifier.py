@@ -209,3 +209,61 @@ def _mc_phi(x, a, stderr, chunk):
     if not stderr:
         return mean
     return mean, jnp.where(inside, se.reshape(a.shape), end_se)
+
+
+# -- φ selection for the effective dynamics ----------------------------------------------------------------
+# The dynamics take φ as (static phi_fn(a, phi_params), traced phi_params), so every model of a kind (all
+# transform laws share one quadrature size) reuses one compiled program; a user callable is its own phi_fn.
+PHI_NAMES = ("exact", "cubic", "gaussian")
+
+
+def _phi_points(a, phi_params):
+    return points_phi(a, *phi_params)
+
+
+def _phi_binary(a, phi_params):
+    return binary_phi(a)
+
+
+def _phi_cubic(a, phi_params):
+    return SQRT_2_OVER_PI * (a + (3.0 - phi_params) * a**3 / 6.0)
+
+
+def _phi_gaussian(a, phi_params):
+    return gaussian_amplifier(a)
+
+
+@lru_cache(maxsize=32)
+def _phi_user(fn: Callable) -> Callable:
+    return lambda a, phi_params: fn(a)
+
+
+@lru_cache(maxsize=64)
+def _quadrature_params(marginal: Marginal):
+    points, weights = quadrature_law(marginal)
+    return (
+        jnp.asarray(points, jnp.float32),
+        jnp.asarray(weights, jnp.float32),
+        float(marginal.mean_abs),
+    )
+
+
+def select_amplifier(marginal: Marginal, phi) -> tuple[Callable, object, str]:
+    """(phi_fn(a, phi_params), phi_params, name) for phi = "exact" | "cubic" | "gaussian" | a callable φ.
+
+    "exact": closed form (binary law) or quadrature of ``marginal``; "cubic": the kurtosis law (ValueError for
+    infinite κ); "gaussian": √(2/π)a. phi_fn is a module-level (hashable) function; phi_params a pytree.
+    """
+    if callable(phi):
+        return _phi_user(phi), None, getattr(phi, "__name__", "custom")
+    if phi == "exact":
+        if marginal.binary:
+            return _phi_binary, None, "exact"
+        return _phi_points, _quadrature_params(marginal), "exact"
+    if phi == "cubic":
+        kappa = marginal.kurtosis
+        cubic_amplifier(kappa, 0.0)  # validates κ (finite) before any compute
+        return _phi_cubic, jnp.float32(kappa), "cubic"
+    if phi == "gaussian":
+        return _phi_gaussian, None, "gaussian"
+    raise ValueError(f"phi must be one of {PHI_NAMES} or a callable a -> phi(a), got {phi!r}")

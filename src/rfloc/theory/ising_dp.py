@@ -1,4 +1,5 @@
-"""Exact mean-field (expected-gradient) dynamics of the single ReLU neuron — beyond the paper.
+"""Exact data term of the expected-gradient dynamics on the Ising ring, by a transfer-matrix dynamic program
+(rfloc's extension, beyond the paper). The dynamics themselves live in :mod:`rfloc.theory.dynamics`.
 
 Derivation of the constants (SPEC §2–§3). Loss = E[(ReLU(s) − y)²], s = w·x, labels y ∈ {0, 1},
 p = P(y = 1); its gradient is 2E[(ReLU(s) − y)·1{s>0}·x], so one expected SGD step is
@@ -11,8 +12,8 @@ Hence the mean-field map
   w ← w + lr·(2p·E₁[1{s>0}x] − ((1 − p)Σ_0 + pΣ_1) w).
 Under the paper's conditional-Gaussian assumption E₁[1{s>0}x_i] = E[x_i Φ(a_i x_i/√(1 − a_i²))] = ½φ(a_i),
 so 2p·E₁[1{s>0}x] = p·φ(a): the SPEC's effective ODE is this map's continuous-time version with that one
-approximation. Here the data term is computed without it: exactly for the Ising ring (transfer-matrix
-dynamic program below) or by Monte Carlo from a fresh class-1 sample for any model.
+approximation. Here the data term is computed without it, exactly for the Ising ring (the dynamic program
+below); :mod:`rfloc.theory.data_term` also offers a Monte Carlo estimate for any model.
 
 Sign symmetry also gives E₁[1{s=0}x] = 0 and E₁[1{s<0}x] = −E₁[1{s>0}x], so
   E₁[1{s>0}x] = ½E₁[sign(s)·x]                         (any convention at s = 0 gives the same value),
@@ -44,29 +45,19 @@ rule); exact ties of the true s do not matter since E₁[1{s=0}x] = 0. The trans
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from functools import partial
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from rfloc.data import DataModel, Ising
+from rfloc import _checks
 
-__all__ = [
-    "grid_step",
-    "ising_data_term",
-    "mc_data_term",
-    "meanfield_map",
-    "meanfield_trajectories",
-]
+__all__ = ["grid_step", "ising_data_term", "ising_sign_terms"]
 
 
-def _check_m(m: int, n: int) -> int:
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 4 * n:
-        raise ValueError(f"m (grid points) must be an integer >= 4·N = {4 * n}, got {m!r}")
-    return int(m)
+def check_grid_points(m, n: int) -> int:
+    """m as int, after checking it is an integer >= 4·N (room for every partial sum, see grid_step)."""
+    return _checks.integer("m (grid points)", m, minimum=4 * n)
 
 
 def grid_step(w: jax.Array, m: int) -> jax.Array:
@@ -89,8 +80,11 @@ def _shift(v: jax.Array, d: jax.Array, frac: jax.Array) -> jax.Array:
     return (1 - frac) * window[..., :-1] + frac * window[..., 1:]
 
 
-def _ising_sign_terms(w: jax.Array, coupling: float, m: int) -> jax.Array:
-    """½E[sign(s′)·x | x₁ = +1] for one w (N,) by the transfer-matrix DP; (N,)."""
+def ising_sign_terms(w: jax.Array, coupling: jax.Array, m: int) -> jax.Array:
+    """½E[sign(s′)·x | x₁ = +1] = E₁[1{s>0}x] for one w (N,) by the transfer-matrix DP; (N,).
+
+    Pure JAX: jit-, vmap- and differentiable in w and in the (traced) coupling J; m (grid points) static.
+    """
     half = m // 2
     dtype = w.dtype
     h = grid_step(w, m)
@@ -100,8 +94,9 @@ def _ising_sign_terms(w: jax.Array, coupling: float, m: int) -> jax.Array:
     lo = jnp.floor(u)
     theta = u - lo  # site j adds x_j·(lo_j + ε_j), ε_j = 1 − θ_j w.p. θ_j and −θ_j w.p. 1 − θ_j (mean 0)
     lo = lo.astype(jnp.int32)
-    e = math.exp(coupling) / (2 * math.cosh(coupling))  # transfer matrix T / (2cosh J) = [[e, f], [f, e]]
-    f = math.exp(-coupling) / (2 * math.cosh(coupling))
+    # Transfer matrix T / (2cosh J) = [[e, f], [f, e]]: e = e^J/(2cosh J) = sigmoid(2J), f = 1 − e.
+    coupling = jnp.asarray(coupling, dtype)
+    e, f = jax.nn.sigmoid(2 * coupling), jax.nn.sigmoid(-2 * coupling)
     grid = jnp.arange(-half, half + 1)
     sign = jnp.sign(grid).astype(dtype)
 
@@ -129,8 +124,8 @@ def _ising_sign_terms(w: jax.Array, coupling: float, m: int) -> jax.Array:
     # edge-repeating shifts keep it exact and no cumulative sum is ever needed. tot_i(σ) = Σ_{k'} B_i(σ, k').
     # B_N(σ, ·) = T[σ, +1]·δ_0 (closing bond to x₁ = +1); the σ = −1 row stored mirrored.
     gn = jnp.stack([e * sign, -f * sign])
-    tn = jnp.asarray([e, f], dtype)
-    tmat = jnp.asarray([[e, f], [f, e]], dtype)
+    tn = jnp.stack([e, f])
+    tmat = jnp.stack([tn, tn[::-1]])
 
     def backward(carry, inputs):
         gm, tm = carry
@@ -146,10 +141,10 @@ def _ising_sign_terms(w: jax.Array, coupling: float, m: int) -> jax.Array:
     return 0.5 * (signed[:, 0] - signed[:, 1]) / z
 
 
-@partial(jax.jit, static_argnames=("coupling", "m"))
+@partial(jax.jit, static_argnames=("m",))
 def _ising_data_term(w, coupling, m):
     flat = w.reshape(-1, w.shape[-1])
-    out = jax.lax.map(lambda v: _ising_sign_terms(v, coupling, m), flat)  # not vmap: see _run_map
+    out = jax.lax.map(lambda v: ising_sign_terms(v, coupling, m), flat)
     return out.reshape(w.shape)
 
 
@@ -164,146 +159,6 @@ def ising_data_term(w: jax.Array, coupling: float, m: int = 2048) -> jax.Array:
         raise ValueError(f"w must have shape (..., N) with N >= 2, got {w.shape}")
     if not jnp.issubdtype(w.dtype, jnp.floating):
         w = w.astype(jnp.float32)
-    coupling = float(coupling)
-    if not math.isfinite(coupling):
-        raise ValueError(f"coupling must be a finite real, got {coupling!r}")
-    m = _check_m(m, w.shape[-1])
-    return _ising_data_term(w, coupling, m)
-
-
-def _class1(model: DataModel) -> DataModel:
-    return model if model.class_proportion == 1.0 else dataclasses.replace(model, class_proportion=1.0)
-
-
-def _mc_term(model1: DataModel, w: jax.Array, key: jax.Array, batch: int) -> jax.Array:
-    x, _ = model1.sample(key, batch)
-    s = jnp.einsum("bn,...n->...b", x, w)
-    return jnp.einsum("...b,bn->...n", (s > 0).astype(x.dtype), x) / batch
-
-
-def mc_data_term(model: DataModel, w: jax.Array, key: jax.Array, batch: int) -> jax.Array:
-    """Monte Carlo E₁[1{s>0}x] from ``batch`` fresh class-1 samples of any model; w (..., N) → (..., N).
-
-    All rows of w share one sample. Jit-able with model and batch static; standard error ≈ 1/(2√batch).
-    """
-    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-        raise ValueError(f"batch must be a positive integer, got {batch!r}")
-    return _mc_term(_class1(model), jnp.asarray(w, jnp.float32), key, int(batch))
-
-
-@partial(jax.jit, static_argnames=("model1", "steps", "record_every", "exact", "m", "batch", "coupling"))
-def _run_map(model1, w0, keys, lr, two_p, decay, steps, record_every, exact, m, batch, coupling):
-    def one(w_init, key):
-        def step(w, k):
-            if exact:
-                data = _ising_sign_terms(w, coupling, m)
-            else:
-                data = _mc_term(model1, w, k, batch)
-            w = w + lr * (two_p * data - decay @ w)
-            return w, None
-
-        def block(w, kb):
-            w, _ = jax.lax.scan(step, w, kb)
-            return w, w
-
-        kblocks = jax.random.split(key, steps).reshape(steps // record_every, record_every)
-        _, rec = jax.lax.scan(block, w_init, kblocks)
-        return jnp.concatenate([w_init[None], rec], axis=0)
-
-    # Seeds run one after the other (lax.map): vmapping the DP's data-dependent grid shifts would turn each
-    # dynamic_slice into a gather, several times slower on CPU; the Monte Carlo term is batched over up to
-    # 2^20 samples at a time to bound memory.
-    group = 1 if exact else max(1, min(w0.shape[0], (1 << 20) // batch))
-    return jax.lax.map(lambda args: one(*args), (w0, keys), batch_size=group)
-
-
-def meanfield_map(
-    model: DataModel,
-    w0: jax.Array,
-    steps: int,
-    lr: float,
-    data_term: str = "exact",
-    m: int = 2048,
-    batch: int = 100_000,
-    key: jax.Array | None = None,
-    record_every: int = 10,
-) -> jax.Array:
-    """Iterate w ← w + lr·(2p·E₁[1{s>0}x] − ((1 − p)Σ_0 + pΣ_1)w) from w0 (N,) or (R, N).
-
-    data_term: "exact" (Ising only, DP with m grid points) or "mc" (fresh class-1 batch each step, any model;
-    needs key). Returns float32 records (R, T, N) — or (T, N) for w0 (N,) — with T = steps // record_every + 1
-    at steps 0, record_every, 2·record_every, … (record 0 = w0).
-    """
-    w0 = jnp.asarray(w0, jnp.float32)
-    single = w0.ndim == 1
-    w0 = w0[None] if single else w0
-    if w0.ndim != 2 or w0.shape[-1] != model.n_inputs:
-        raise ValueError(f"w0 must have shape (N,) or (R, N) with N = {model.n_inputs}, got {w0.shape}")
-    for name, v in (("steps", steps), ("record_every", record_every)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if steps % record_every:
-        raise ValueError(f"record_every must divide steps, got steps={steps}, record_every={record_every}")
-    lr = float(lr)
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite positive real, got {lr!r}")
-    if data_term not in ("exact", "mc"):
-        raise ValueError(f"data_term must be 'exact' or 'mc', got {data_term!r}")
-    exact = data_term == "exact"
-    if exact:
-        if not isinstance(model, Ising):
-            raise ValueError(f"data_term='exact' needs an Ising model, got {type(model).__name__}; use 'mc'")
-        m = _check_m(m, model.n_inputs)
-        coupling, batch = float(model.J[1]), 1
-        key = jax.random.key(0) if key is None else key  # unused by the exact map
-    else:
-        if key is None:
-            raise ValueError("key must be a jax PRNG key when data_term='mc'")
-        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-            raise ValueError(f"batch must be a positive integer, got {batch!r}")
-        coupling, m, batch = 0.0, 0, int(batch)
-    p = float(model.class_proportion)
-    decay = (1 - p) * model.class_covariance(0) + p * model.class_covariance(1)
-    keys = jax.random.split(key, w0.shape[0])
-    out = _run_map(
-        _class1(model),
-        w0,
-        keys,
-        jnp.float32(lr),
-        jnp.float32(2 * p),
-        jnp.asarray(decay, jnp.float32),
-        int(steps),
-        int(record_every),
-        exact,
-        m,
-        batch,
-        coupling,
-    )
-    return out[0] if single else out
-
-
-def meanfield_trajectories(
-    model: DataModel,
-    w0s: np.ndarray,
-    steps: int,
-    lr: float,
-    record_every: int = 10,
-    m: int = 2048,
-) -> np.ndarray:
-    """Mean-field predictor (theory CLI): w0s (R, N) → float32 numpy (R, T, N), T = steps // record_every + 1.
-
-    Exact data term (grid of m points) for Ising; otherwise Monte Carlo with 100 000 class-1 samples per
-    step (key 0). m = 1024 halves the cost at a data-term error ≈ 1e-4 (see `rfloc bench meanfield`).
-    """
-    exact = isinstance(model, Ising)
-    out = meanfield_map(
-        model,
-        w0s,
-        steps,
-        lr,
-        data_term="exact" if exact else "mc",
-        key=None if exact else jax.random.key(0),
-        record_every=record_every,
-        m=m,
-    )
-    return np.asarray(out)
+    coupling = _checks.real("coupling", coupling)
+    m = check_grid_points(m, w.shape[-1])
+    return _ising_data_term(w, jnp.asarray(coupling, w.dtype), m)

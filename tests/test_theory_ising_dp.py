@@ -1,5 +1,5 @@
-"""Exact mean-field map: the Ising transfer-matrix data term and the Monte Carlo one, against exact
-enumeration, closed forms, Monte Carlo with derived standard errors, and large-batch SGD gradients.
+"""The exact Ising data term (transfer-matrix DP) and the Monte Carlo one, against exact enumeration, closed
+forms, Monte Carlo with derived standard errors, and large-batch SGD gradients.
 
 Monte Carlo tolerances are z standard errors of a sample mean, SE = sd/√n from the same sample
 (z = 5 for ~10² entries checked at once: Gaussian family-wise false-alarm rate < 1e-4). DP tolerances come
@@ -16,13 +16,8 @@ from scipy.special import erf
 
 from conftest import assert_within_se
 from rfloc.data import GaussianGP, Ising
-from rfloc.theory.meanfield import (
-    grid_step,
-    ising_data_term,
-    mc_data_term,
-    meanfield_map,
-    meanfield_trajectories,
-)
+from rfloc.theory.data_term import monte_carlo_data_term
+from rfloc.theory.ising_dp import grid_step, ising_data_term
 
 N = 40
 J1 = 0.7
@@ -159,29 +154,6 @@ def test_mean_field_update_is_expected_sgd_gradient():
     assert_within_se(-grads.mean(axis=0), update, se, z=5.0, what="expected SGD step")
 
 
-def test_exact_map_iterates_the_update():
-    model = Ising(n=N, J=(0.3, J1))
-    w0 = 0.01 * np.random.default_rng(4).normal(size=(2, N))
-    lr, steps = 0.05, 6
-    out = np.asarray(meanfield_map(model, w0, steps, lr, record_every=3))
-    assert out.shape == (2, 3, N)
-    p = model.class_proportion
-    decay = (1 - p) * model.class_covariance(0) + p * model.class_covariance(1)
-    w = w0.astype(np.float32)
-    expected = [w]
-    for t in range(1, steps + 1):
-        w = w + lr * (2 * p * np.asarray(ising_data_term(w, J1)) - w @ decay.T)
-        if t % 3 == 0:
-            expected.append(w)
-    np.testing.assert_allclose(out, np.stack(expected, axis=1), atol=1e-6)
-    # One seed through the (N,) path and through the CLI helper (one shared compile for R = 1).
-    single = np.asarray(meanfield_map(model, w0[0], steps, lr, record_every=3))
-    np.testing.assert_allclose(single, out[0], atol=1e-7)
-    traj = meanfield_trajectories(model, w0[:1], steps, lr, record_every=3)
-    assert isinstance(traj, np.ndarray) and traj.shape == (1, 3, N)
-    np.testing.assert_allclose(traj, out[:1], atol=1e-7)
-
-
 def test_gaussian_mc_term_matches_closed_form():
     # Gaussian class 1: E₁[1{s>0}x] = Σ1 w/√(2π wᵀΣ1 w) = ½√(2/π)·a exactly, and the per-sample variance is
     # known too: E[1{s>0}x_i²] = ½E[x_i²] = ½ by sign symmetry, so Var = ½ − (½√(2/π)a_i)².
@@ -190,66 +162,18 @@ def test_gaussian_mc_term_matches_closed_form():
     w, num = WEIGHTS["localized"], 200_000
     a = sigma1 @ w / np.sqrt(w @ sigma1 @ w)
     expected = 0.5 * np.sqrt(2 / np.pi) * a
-    est = np.asarray(mc_data_term(model, w, jax.random.key(9), num))
+    term = monte_carlo_data_term(model, num)
+    est = 0.5 * np.asarray(
+        term.fn(jnp.asarray(w, jnp.float32), term.params, jax.random.key(9))
+    )  # g = 2E₁[..]
     assert_within_se(est, expected, np.sqrt((0.5 - expected**2) / num), z=5.0, what="Gaussian MC data term")
 
 
-def test_gaussian_mc_map_follows_the_exact_effective_map():
-    # On Gaussian data φ(a) = √(2/π)a is exact, so the Monte Carlo mean-field map must follow the closed-form
-    # map w ← w + lr(p√(2/π)a − ((1 − p)Σ0 + pΣ1)w) up to its own noise. R replicate trajectories from one w0:
-    # their mean deviates from the closed form by ≤ z·sd/√R (first-order noise propagation; the
-    # second-order bias ~|D''|·sd² ≈ 1e-6 is far below the ~3e-4 SE). z = 6 with sd from R = 24 replicates
-    # (Student t, 23 dof): P(|t| > 6) ≈ 4e-6 per entry, < 1e-3 over the 160 entries.
-    model = GaussianGP(n=N)
-    sigma = [model.class_covariance(c) for c in (0, 1)]
-    p, lr, steps, every, reps = model.class_proportion, 0.05, 20, 5, 24
-    w0 = 0.1 * np.random.default_rng(6).normal(size=N)
-    out = np.asarray(
-        meanfield_map(
-            model,
-            np.tile(w0, (reps, 1)),
-            steps,
-            lr,
-            "mc",
-            batch=4_000,
-            key=jax.random.key(7),
-            record_every=every,
-        ),
-        np.float64,
-    )
-    decay = (1 - p) * sigma[0] + p * sigma[1]
-    w, expected = w0.copy(), [w0]
-    for t in range(1, steps + 1):
-        a = sigma[1] @ w / np.sqrt(w @ sigma[1] @ w)
-        w = w + lr * (p * np.sqrt(2 / np.pi) * a - decay @ w)
-        if t % every == 0:
-            expected.append(w)
-    expected = np.stack(expected)
-    se = out.std(axis=0, ddof=1) / np.sqrt(reps)
-    np.testing.assert_allclose(out[:, 0], np.tile(w0, (reps, 1)), atol=1e-7)  # time 0 is w0 itself
-    assert_within_se(
-        out.mean(axis=0)[1:], expected[1:], se[1:], z=6.0, what="MC mean-field map vs closed form"
-    )
-    # And the map moved: the deterministic change dwarfs the noise.
-    assert np.abs(expected[-1] - w0).max() > 100 * se[-1].max()
-
-
 def test_validation():
-    ising = Ising(n=N)
     w0 = np.zeros(N) + 0.01
     with pytest.raises(ValueError, match="m "):
         ising_data_term(w0, J1, m=64)
-    with pytest.raises(ValueError, match="Ising"):
-        meanfield_map(GaussianGP(n=N), w0, 10, 0.05)
-    with pytest.raises(ValueError, match="key"):
-        meanfield_map(ising, w0, 10, 0.05, data_term="mc")
-    with pytest.raises(ValueError, match="record_every"):
-        meanfield_map(ising, w0, 10, 0.05, record_every=3)
-    with pytest.raises(ValueError, match="w0"):
-        meanfield_map(ising, np.zeros(N + 1), 10, 0.05)
-    with pytest.raises(ValueError, match="data_term"):
-        meanfield_map(ising, w0, 10, 0.05, data_term="gauss")
-    with pytest.raises(ValueError, match="lr"):
-        meanfield_map(ising, w0, 10, -1.0)
-    with pytest.raises(ValueError, match="batch"):
-        mc_data_term(ising, w0, jax.random.key(0), 0)
+    with pytest.raises(ValueError, match="coupling"):
+        ising_data_term(w0, float("nan"))
+    with pytest.raises(ValueError, match="mc_samples"):
+        monte_carlo_data_term(Ising(n=N), 0)
