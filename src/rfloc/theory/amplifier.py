@@ -22,6 +22,9 @@ c(a) = a / √(2(1 − a²)). The point set is
 Precision: the JAX path computes in the dtype of ``a`` (float32 unless x64 is enabled — ≈1e−7 relative,
 plenty for the ODE); pass ``xp=numpy`` to get float64 through numpy/scipy (used by the 1e−6 tests and
 for tables). Both are vectorized over any shape of ``a``; the JAX path is jit-able and vmap-able.
+
+:func:`select_amplifier` picks φ by name ("exact", "cubic", "gaussian") or takes a callable, in the form the
+effective dynamics compile once per kind of law (:mod:`rfloc.theory.data_term`).
 """
 
 from __future__ import annotations
