@@ -1,6 +1,7 @@
-"""Exact expected-SGD map on the Ising ring (rfloc's extension, beyond the paper): speed of the transfer-matrix
-data term inside the map (seeds split over the CPU cores, one thread each), and its accuracy against the grid
-size M. Wall and CPU seconds are both reported: on a shared machine the wall time depends on the other jobs."""
+"""Exact expected-SGD map on the Ising ring (rfloc's extension, beyond the paper): speed of the
+transfer-matrix data term inside the map (seeds split over the CPU cores, one thread each), and its accuracy
+against the grid size M. Wall and CPU seconds are both reported: on a shared machine the wall time depends
+on the other jobs."""
 
 from __future__ import annotations
 
