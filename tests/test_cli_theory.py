@@ -37,8 +37,8 @@ def test_format_batch_prints_counts_and_intervals():
         batch_size=500, seeds=(0, 1), time=100.0, method="ode", diverged=0,
         sim_ipr=np.array([0.5, 0.7]), control_ipr=np.array([0.03, 0.03]),
         predicted={"exact": None}, pred_ipr={"exact": np.array([0.3, 0.4])},
-        exact={"exact": Count.of(np.array([True, False]))},
-        within1={"exact": Count.of(np.array([True, True]))},
+        same_site={"exact": Count.of(np.array([True, False]))},
+        within_one={"exact": Count.of(np.array([True, True]))},
         notes=["cubic skipped: kappa"],
     )  # fmt: skip
     text = format_batch(res)

@@ -58,4 +58,4 @@ def test_given_runs_are_reused_and_checked():
         peak_agreement(model, train_results={50: other}, **kwargs)
     (res,) = peak_agreement(model, train_results={50: runs}, **kwargs)
     np.testing.assert_array_equal(res.simulated, runs.final_weights[0, :, 0, :])
-    assert set(res.predicted) == {"exact"} and res.exact["exact"].n == 2
+    assert set(res.predicted) == {"exact"} and res.same_site["exact"].n == 2

@@ -289,12 +289,13 @@ def test_gradient_of_final_ipr_matches_finite_differences():
         w0 = jnp.asarray(w_random(10, seed=8, scale=0.5), jnp.float64)
         term = make_data_term(model, "ising-dp", None, s1, grid_points=256)
 
+        @jax.jit  # one compile serves the three evaluations below
         def final_ipr_of_coupling(coupling):
             t = DataTerm(term.fn, coupling, term.name)
             return ipr_of(iterate_map(t, w0, 0.5, decay, 0.05, 10, 2)[-1])
 
         j = jnp.float64(0.7)
-        grad = jax.grad(final_ipr_of_coupling)(j)
+        grad = jax.jit(jax.grad(final_ipr_of_coupling))(j)
         eps = 1e-6
         fd = (final_ipr_of_coupling(j + eps) - final_ipr_of_coupling(j - eps)) / (2 * eps)
         assert abs(float(grad)) > 1e-6  # a real dependence
@@ -302,14 +303,15 @@ def test_gradient_of_final_ipr_matches_finite_differences():
 
         phi_term = make_data_term(model, "phi", "gaussian", s1)
 
+        @jax.jit
         def final_ipr_of_scale(c):
             sigma = c * s1  # scale class 1's covariance: enters a(w) (as √c) and the decay
             t = DataTerm(phi_term.fn, (phi_term.params[0], sigma), phi_term.name)
-            ys, _ = solve_ode(t, w0, jnp.array([0.0, 2.0]), 0.5, 0.5 * (s0 + sigma), rtol=1e-10, atol=1e-12)
+            ys, _ = solve_ode(t, w0, jnp.array([0.0, 1.0]), 0.5, 0.5 * (s0 + sigma), rtol=1e-10, atol=1e-12)
             return ipr_of(ys[-1])
 
         c = jnp.float64(1.3)
-        grad = jax.grad(final_ipr_of_scale)(c)
+        grad = jax.jit(jax.grad(final_ipr_of_scale))(c)
         eps = 1e-4
         fd = (final_ipr_of_scale(c + eps) - final_ipr_of_scale(c - eps)) / (2 * eps)
         assert abs(float(grad)) > 1e-6

@@ -140,7 +140,8 @@ class PeakAgreement:
     """One batch size of the protocol (module docstring); predictors keyed by name.
 
     simulated (S, N) final SGD RFs; predicted[name] (S, N); *_ipr (S,); *_peak (S,) argmax |w|;
-    exact[name] / within1[name]: Count of seeds whose peaks agree exactly / within ±1 site;
+    same_site[name] / within_one[name]: Count of seeds whose peaks are on the same site / within ±1 site
+    (JSON summary keys "exact" / "within1");
     control_ipr (S,): Gaussian-control IPR at the same time (predict's localization reference);
     diverged: number of SGD runs that diverged; notes: predictors skipped and why.
     """
@@ -155,8 +156,8 @@ class PeakAgreement:
     predicted: dict[str, np.ndarray]
     pred_ipr: dict[str, np.ndarray]
     pred_peak: dict[str, np.ndarray]
-    exact: dict[str, Count]
-    within1: dict[str, Count]
+    same_site: dict[str, Count]
+    within_one: dict[str, Count]
     control_ipr: np.ndarray
     diverged: int
     method: str
@@ -175,8 +176,8 @@ class PeakAgreement:
                 "gaussian_control": float(np.median(self.control_ipr)),
                 **{k: float(np.median(v)) for k, v in self.pred_ipr.items()},
             },
-            "exact": {k: dataclasses.asdict(v) for k, v in self.exact.items()},
-            "within1": {k: dataclasses.asdict(v) for k, v in self.within1.items()},
+            "exact": {k: dataclasses.asdict(v) for k, v in self.same_site.items()},
+            "within1": {k: dataclasses.asdict(v) for k, v in self.within_one.items()},
             "notes": list(self.notes),
         }
 
@@ -286,8 +287,8 @@ def peak_agreement(
             predicted=predicted,
             pred_ipr={k: np.asarray(metrics.ipr(v)) for k, v in predicted.items()},
             pred_peak={k: np.asarray(metrics.peak_index(v)) for k, v in predicted.items()},
-            exact={k: Count.of(peak_matches(sim, v, tol=0)) for k, v in predicted.items()},
-            within1={k: Count.of(peak_matches(sim, v, tol=1)) for k, v in predicted.items()},
+            same_site={k: Count.of(peak_matches(sim, v, tol=0)) for k, v in predicted.items()},
+            within_one={k: Count.of(peak_matches(sim, v, tol=1)) for k, v in predicted.items()},
             control_ipr=np.asarray(metrics.ipr(control)),
             diverged=int(np.sum(res.diverged)),
             method=method,

@@ -92,7 +92,7 @@ def format_batch(res) -> str:
     )
     for name in res.predicted:
         lines.append(
-            f"  {name.ljust(width)}  {str(res.exact[name]):<38}  {str(res.within1[name]):<38}  "
+            f"  {name.ljust(width)}  {str(res.same_site[name]):<38}  {str(res.within_one[name]):<38}  "
             f"{np.median(res.pred_ipr[name]):.3f}"
         )
     lines += [f"  note: {note}" for note in res.notes]
