@@ -158,7 +158,6 @@ def run(args: argparse.Namespace) -> int:
     predictors = args.predictors or (
         ["cubic", "exact", "meanfield"] if args.data == "ising" else ["cubic", "exact"]
     )
-
     from rfloc.protocols import peak_agreement
 
     name = f"{args.data}" + (f"(k={args.k:g})" if args.data == "kur" else "")
