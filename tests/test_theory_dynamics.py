@@ -272,6 +272,7 @@ def test_data_term_validation():
 
 
 # -- the pure JAX core: differentiable, and the labelled result -------------------------------------------
+@pytest.mark.slow  # compiles reverse-mode programs of the DP map and of diffrax in float64
 def test_gradient_of_final_ipr_matches_finite_differences():
     """d IPR(w_T)/d J through the exact Ising map (J enters the DP's transfer matrix) and d IPR/d c,
     Σ_1 → cΣ_1, through the ODE, against central differences in float64 (error O(ε²), rounding ~1e-16/ε).
