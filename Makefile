@@ -47,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) results results-quick .pytest_cache site
+	rm -rf $(VENV) results results-quick .pytest_cache site .cache
