@@ -66,6 +66,7 @@ def test_traced_samples_match_host_samples():
     key = jax.random.key(3)
     draw = jax.jit(jax.vmap(lambda m: m.sample(key, 64)))
     for models in FAMILIES.values():
+        models = models[:2]  # each host model compiles its own sampler: keep the test short
         batch = draw(stack(models))
         for b, m in enumerate(models):
             x, y = m.sample(key, 64)

@@ -71,7 +71,7 @@ def test_samples_follow_the_enumerated_law(n, couplings):
 @pytest.mark.parametrize(("n", "coupling"), [(40, 0.7), (41, -0.8), (40, 3.0)])
 def test_closed_form_correlations(n, coupling, check_covariance):
     # Frustrated odd ring (J < 0, n odd) and a strongly coupled ring exercise the ring-closing term t^m.
-    check_covariance(Ising(n=n, J=(0.3, coupling)), num=100_000, label=1)
+    check_covariance(Ising(n=n, J=(0.3, coupling)), num=50_000, label=1)
 
 
 def test_traced_correlation_matches_host():
