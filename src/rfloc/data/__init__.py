@@ -2,10 +2,12 @@
 and natural-image patches.
 
 Every model is a frozen dataclass with ``sample(key, num) -> (x, y)``, ``class_covariance(label)``
-and ``marginal``; see ``../shared/SPEC.md`` §1 for the laws.
+and ``marginal``; see ``../shared/SPEC.md`` §1 for the laws. Models are JAX pytrees (shape fields
+static, continuous parameters leaves): ``jax.vmap(f)(stack(models))`` compiles f once for a whole
+sweep over ξ, gain, k, J, ν or P(y = 1); see `rfloc.data.base`.
 """
 
-from rfloc.data.base import MODEL_NAMES, DataModel, sample_labels
+from rfloc.data.base import MODEL_NAMES, DataModel, sample_labels, stack, unstack
 from rfloc.data.elliptical import Elliptical
 from rfloc.data.gaussian import NLGP, GaussianGP, Kur
 from rfloc.data.images import NaturalImages
@@ -39,4 +41,6 @@ __all__ = [
     "ring_distance",
     "ring_kernel",
     "sample_labels",
+    "stack",
+    "unstack",
 ]

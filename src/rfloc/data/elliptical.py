@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import partial
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +20,7 @@ import scipy.integrate
 
 from rfloc import _checks
 from rfloc.data import marginals, ring
-from rfloc.data.base import DataModel, register
+from rfloc.data.base import DataModel, checked, checked_pair, register
 
 RADIAL_LAWS = ("t", "shell", "custom")
 
@@ -39,23 +41,30 @@ class Elliptical(DataModel):
     radial: str = "t"
     nu: float = 3.0
 
+    PARAMS: ClassVar[tuple[str, ...]] = ("class_proportion", "xi", "nu")
+
     def _validate(self):
-        self._set("xi", _checks.pair("xi", self.xi, low=0.0, low_open=True))
+        self._set("xi", checked_pair("xi", self.xi, low=0.0, low_open=True))
         _checks.choice("radial", self.radial, RADIAL_LAWS)
         if self.radial == "t":
-            self._set("nu", _checks.real("nu", self.nu, low=2.0, low_open=True))
+            self._set("nu", checked("nu", self.nu, partial(_checks.real, low=2.0, low_open=True)))
 
     def _prepare(self):
-        self._set("_field", ring.GaussianField(self.n, self.xi, self.dim))
-        if self.radial == "custom":
+        if self.radial == "custom":  # constants of the radial law alone (no parameter): host quadrature
             self._set("_moments", {p: custom_radial_moment(p) for p in (1, 2, 4)})
+
+    @property
+    def _field(self) -> ring.GaussianField:
+        return self._derived("field", lambda xp: ring.GaussianField(self.n, self.xi, self.dim, xp=xp))
 
     def _sample_x(self, key, y):
         num, size = y.shape[0], self.n_inputs
         key_e, key_r = jax.random.split(key)
         eps = jax.random.normal(key_e, (num, size))
         if self.radial == "t":
-            z = self._field.apply(eps, y) * math.sqrt((self.nu - 2) / self.nu)
+            nu = self.nu
+            scale = math.sqrt((nu - 2) / nu) if self.on_host else jnp.sqrt((nu - 2) / nu)
+            z = self._field.apply(eps, y) * scale
             chi2 = 2.0 * jax.random.gamma(key_r, self.nu / 2, (num,))
             return z / jnp.sqrt(chi2 / self.nu)[:, None]
         direction = self._field.apply(eps, y) / jnp.linalg.norm(eps, axis=1, keepdims=True)
@@ -69,12 +78,14 @@ class Elliptical(DataModel):
     def _radial_moment(self, power: int) -> float:
         return 1.0 if self.radial == "shell" else self._moments[power]
 
-    def class_covariance(self, label: int) -> np.ndarray:
-        return ring.kernel(self.n, self.xi[self.covariance_check_label(label)], self.dim)
+    def class_covariance(self, label: int):
+        return ring.kernel(self.n, self.xi[self.covariance_check_label(label)], self.dim, self.xp)
 
     @property
     def marginal(self):
         size = self.n_inputs
+        if self.radial == "t" and not self.on_host:
+            return _t_marginal_traced(self.nu)
         if self.radial == "t":
             nu = self.nu
             kurt = 3 * (nu - 2) / (nu - 4) if nu > 4 else math.inf
@@ -88,3 +99,13 @@ class Elliptical(DataModel):
         eu = math.exp(math.lgamma(size / 2) - math.lgamma((size + 1) / 2)) / math.sqrt(math.pi)
         mean_abs = eu * math.sqrt(size) * self._radial_moment(1) / math.sqrt(m2)
         return marginals.Marginal(self.radial, kurt, mean_abs)
+
+
+def _t_marginal_traced(nu) -> marginals.Marginal:
+    """The Student-t marginal for a traced ν (jnp, float32): same formulas as the host branch."""
+    from jax.scipy.special import gammaln
+
+    kurt = jnp.where(nu > 4, 3 * (nu - 2) / jnp.where(nu > 4, nu - 4, 1.0), jnp.inf)
+    inv = jnp.sqrt(nu / 2) * jnp.exp(gammaln((nu - 1) / 2) - gammaln(nu / 2))
+    mean_abs = jnp.sqrt((nu - 2) / nu) * math.sqrt(2 / math.pi) * inv
+    return marginals.Marginal("t", kurt, mean_abs)

@@ -28,65 +28,70 @@ def ring_kernel(n: int, xi: float) -> np.ndarray:
     return np.exp(-(ring_distance(n) ** 2) / xi**2)
 
 
-def ring_spectrum(n: int, xi: float) -> np.ndarray:
+def ring_spectrum(n: int, xi, xp=np):
     """Eigenvalues (length n, DFT order) of the sampled ring covariance.
 
     The wrapped Gaussian is not PSD when ξ is comparable to n: negative eigenvalues are clipped to 0
     and the spectrum rescaled so that C_ii = mean(λ) = 1 (unit marginal variance). For ξ ≪ n this
-    changes nothing beyond round-off.
+    changes nothing beyond round-off. xp=jax.numpy for a traced ξ (float32: eigenvalues carry an
+    absolute round-off ~1e-7 instead of ~1e-16).
     """
-    lam = np.clip(np.fft.fft(ring_kernel(n, xi)[0]).real, 0.0, None)
+    if xp is np:
+        lam = np.clip(np.fft.fft(ring_kernel(n, xi)[0]).real, 0.0, None)
+    else:
+        lam = xp.clip(xp.fft.fft(xp.exp(-(ring_distance(n)[0] ** 2) / xp.square(xi))).real, 0.0, None)
     return lam / lam.mean()
 
 
-def _circulant(row: np.ndarray) -> np.ndarray:
+def _circulant(row):
     n = row.shape[0]
     return row[(np.arange(n)[None, :] - np.arange(n)[:, None]) % n]
 
 
-def kernel(n: int, xi: float, dim: int) -> np.ndarray:
+def kernel(n: int, xi, dim: int, xp=np):
     """The covariance actually sampled: the ring kernel with negative eigenvalues clipped to 0
     (the wrapped Gaussian is not PSD for ξ comparable to n), or its Kronecker square for dim 2."""
-    lam = ring_spectrum(n, xi)
-    c = _circulant(np.fft.ifft(lam).real)
-    return c if dim == 1 else np.kron(c, c)
+    lam = ring_spectrum(n, xi, xp)
+    c = _circulant(xp.fft.ifft(lam).real)
+    return c if dim == 1 else xp.kron(c, c)
 
 
-def circulant_eigenvalues(n: int, xi: float, dim: int) -> np.ndarray:
+def circulant_eigenvalues(n: int, xi, dim: int, xp=np):
     """Real-DFT eigenvalues of the sampled ring/torus covariance (see `ring_spectrum`).
 
     Shape (n//2 + 1,) for dim 1 and (n, n//2 + 1) for dim 2 (the layout of rfft / rfft2).
     """
-    lam = ring_spectrum(n, xi)
+    lam = ring_spectrum(n, xi, xp)
     if dim == 1:
         return lam[: n // 2 + 1]
-    return np.outer(lam, lam)[:, : n // 2 + 1]
+    return xp.outer(lam, lam)[:, : n // 2 + 1]
 
 
-def sqrt_kernel(n: int, xi: float, dim: int) -> np.ndarray:
-    """Symmetric PSD square root of the (ring or torus) kernel, float64, (n**dim, n**dim)."""
-    lam = ring_spectrum(n, xi)
-    root = _circulant(np.fft.ifft(np.sqrt(lam)).real)
-    return root if dim == 1 else np.kron(root, root)
+def sqrt_kernel(n: int, xi, dim: int, xp=np):
+    """Symmetric PSD square root of the (ring or torus) kernel, (n**dim, n**dim)."""
+    lam = ring_spectrum(n, xi, xp)
+    root = _circulant(xp.fft.ifft(xp.sqrt(lam)).real)
+    return root if dim == 1 else xp.kron(root, root)
 
 
 class GaussianField:
     """Sampler of z ~ N(0, C_y) for two classes y ∈ {0, 1} of ring/torus kernels.
 
-    The factorization is computed once here (float64, then stored as float32); `sample` only applies it.
+    The factorization is computed once here; `sample` only applies it.
     """
 
-    def __init__(self, n: int, xis: tuple[float, float], dim: int, method: str = "auto"):
+    def __init__(self, n: int, xis: tuple, dim: int, method: str = "auto", xp=np):
         self.n, self.dim = n, dim
         self.size = n**dim
         if method == "auto":
             method = "dense" if self.size <= DENSE_MAX_INPUTS else "fft"
         self.method = method
+        # float64 on the host, then stored as float32; xp=jax.numpy builds them from traced ξ.
         if method == "dense":
-            self._root = np.stack([sqrt_kernel(n, xi, dim) for xi in xis]).astype(np.float32)
+            self._root = xp.stack([sqrt_kernel(n, xi, dim, xp) for xi in xis]).astype(np.float32)
         else:
-            lam = np.stack([circulant_eigenvalues(n, xi, dim) for xi in xis])
-            self._sqrt_lam = np.sqrt(lam).astype(np.float32)
+            lam = xp.stack([circulant_eigenvalues(n, xi, dim, xp) for xi in xis])
+            self._sqrt_lam = xp.sqrt(lam).astype(np.float32)
 
     def apply(self, eps: jax.Array, y: jax.Array) -> jax.Array:
         """C_y^{1/2} ε for white ε of shape (num, n**dim) and labels y (num,)."""
