@@ -441,25 +441,31 @@ def plot(ds: xr.Dataset, out: Path) -> list[Path]:
     paths.append(save_figure(fig, out / "imp_contiguity_kurtosis.png"))
 
     g = geometry(ds, "ring")
-    last = int(g["round"].values[-1])
-    c = seed_values(g, "contiguity").sel(round=last)
+    rounds = g["round"].values
+    # Final round (filled) and the middle round (hollow), where neurons still keep several inputs.
+    marks = ((int(rounds[-1]), "o", None), (int(rounds[len(rounds) // 2]), "s", "none"))
     fig, ax = plt.subplots(figsize=(6, 4))
     for fam, colour in (("nlgp", "tab:blue"), ("gaussian", "tab:orange"), ("kur", "tab:red")):
         sel = (g.family.values == fam) & ~g.random_control.values
-        for h in np.nonzero(sel)[0]:
-            ex = float(g.excess_kurtosis.values[h])
-            iv = interval(c.isel(setting=h).values)
-            ax.errorbar(
-                [min(ex, 6.0)], [iv[0]], yerr=[[iv[0] - iv[1]], [iv[2] - iv[0]]], fmt="o", color=colour
-            )
-            ax.annotate(
-                str(g.setting.values[h]).replace("_imp", ""), (min(ex, 6.0), iv[0]), fontsize="x-small"
-            )
+        for r, marker, face in marks:
+            c = seed_values(g, "contiguity").sel(round=r)
+            for h in np.nonzero(sel)[0]:
+                ex = min(float(g.excess_kurtosis.values[h]), 6.0)
+                iv = interval(c.isel(setting=h).values)
+                ax.errorbar(
+                    [ex], [iv[0]], yerr=[[iv[0] - iv[1]], [iv[2] - iv[0]]], fmt=marker, color=colour, mfc=face
+                )
+                if r == int(rounds[-1]):
+                    ax.annotate(str(g.setting.values[h]).replace("_imp", ""), (ex, iv[0]), fontsize="x-small")
+    for r, marker, face in marks:
+        sp = 100 * float(g.sparsity.sel(round=r))
+        ax.plot([], [], marker, color="0.3", mfc=face, label=f"{sp:.0f} % sparsity")
+    ax.legend(fontsize="small")
     ax.axvline(0, color="0.5", ls=":")
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set(
         xlabel="excess kurtosis of the marginal (clipped at 6)",
-        ylabel=f"IMP mask contiguity at {100 * float(g.sparsity.values[-1]):.0f} % sparsity",
+        ylabel="IMP mask contiguity (0 = random placement)",
         title="rfloc extension: IMP localization vs the sign of excess kurtosis (ring)",
     )
     fig.tight_layout()
