@@ -111,17 +111,13 @@ def _gaussian_clone(model, key, num: int):
 
 
 def _dataset(sample, sizes: dict, seed: int) -> dict:
+    """Training and test sets from one draw: each distinct sample size compiles the sampler anew."""
     import jax
 
-    k_train, k_test = jax.random.split(jax.random.PRNGKey(seed))
-    x, y = sample(k_train, sizes["train"])
-    xt, yt = sample(k_test, sizes["test"])
-    return {
-        "x_train": np.asarray(x),
-        "y_train": np.asarray(y),
-        "x_test": np.asarray(xt),
-        "y_test": np.asarray(yt),
-    }
+    x, y = sample(jax.random.PRNGKey(seed), sizes["train"] + sizes["test"])
+    x, y = np.asarray(x), np.asarray(y)
+    p = sizes["train"]
+    return {"x_train": x[:p], "y_train": y[:p], "x_test": x[p:], "y_test": y[p:]}
 
 
 def _settings(cfg: dict, dim: int) -> list[dict]:
