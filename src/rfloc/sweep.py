@@ -482,11 +482,12 @@ class SweepResult:
 
 
 def merge(sweep: Sweep, results: Mapping[str, xr.Dataset]) -> xr.Dataset | None:
-    """Concatenate job datasets: seed chunks of a grid point along "seed", points along "setting"."""
-    points: dict[int, list[xr.Dataset]] = {}
+    """Concatenate job datasets: seed chunks of a grid point along "seed", points along "setting". A grid
+    point with a missing chunk (failed job) is left out, so every point keeps all seeds."""
+    points: dict[int, list[xr.Dataset | None]] = {}
     for job in sweep.jobs():
-        if job.key in results:
-            points.setdefault(job.point, []).append(results[job.key])
+        points.setdefault(job.point, []).append(results.get(job.key))
+    points = {p: parts for p, parts in points.items() if all(ds is not None for ds in parts)}
     if not points:
         return None
     opts = {"data_vars": "minimal", "coords": "minimal", "compat": "equals", "combine_attrs": "drop"}
@@ -592,13 +593,7 @@ def run_sweep(
         "failed": len(failures),
         "recovered": recovered,
         "seconds": round(time.perf_counter() - start, 3),
-        "executor": "scheduler"
-        if scheduler
-        else "client"
-        if client
-        else f"local:{workers}"
-        if workers
-        else "in-process",
+        "executor": _executor_name(workers, scheduler, client),
         "out": str(out),
         "merged": None if merged_path is None else str(merged_path),
         "failures": failures,
