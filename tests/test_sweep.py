@@ -93,6 +93,7 @@ def test_jobs_layout_and_keys(spec_path):
         ({"sweep": {"seeds": [1, 1]}}, "seeds"),
         ({"sweep": {"workers": 2}}, "workers"),
         ({"extra": {}}, "extra"),
+        ({"grid": {"gain": [1.0], "data.gain": [2.0]}}, "twice"),
     ],
 )
 def test_bad_spec_is_a_value_error_naming_the_field(change, name):
@@ -110,6 +111,10 @@ def test_grid_over_any_field_and_whole_data_tables():
     jobs = sw.Sweep.from_dict(spec).jobs()
     assert [j.config.net.activation for j in jobs] == ["relu", "tanh"]
     assert all(type(j.config.data).__name__ == "Kur" and j.config.data.k == 4.0 for j in jobs)
+    assert [j.setting["activation"] for j in jobs] == ["relu", "tanh"]  # labelled by the bare field name
+    # a data-family axis applies before axes over that family's fields
+    spec["grid"] = {"k": [5.0], "data": [{"model": "kur", "n": 10}]}
+    assert [j.config.data.k for j in sw.Sweep.from_dict(spec).jobs()] == [5.0]
 
 
 def test_merged_sweep_places_every_job(reference, spec_path):

@@ -103,6 +103,17 @@ def _with_field(config: TrainConfig, name: str, value) -> TrainConfig:
     return dataclasses.replace(config, data=dataclasses.replace(config.data, **{field: value}))
 
 
+def _canonical(config: TrainConfig, name: str) -> str:
+    """The bare field name ("gain" for "data.gain") where it is unambiguous, so labels and coordinates
+    read the same however the spec spelled the axis; names not resolvable on the base config (fields of
+    another data family given by a "data" axis) are kept and checked when the jobs are built."""
+    try:
+        section, field = _section(config, name)
+        return field if _section(config, field) == (section, field) else name
+    except ValueError:
+        return name
+
+
 def _flatten(table: Mapping, prefix: str = "") -> dict[str, Any]:
     """{"data": {"gain": [1, 3]}} -> {"data.gain": [1, 3]} (TOML dotted keys); lists are kept as is."""
     out = {}
@@ -179,7 +190,12 @@ class Sweep:
     chunk: int | None = None
 
     def __post_init__(self):
-        grid = {str(k): _axis_values(k, v) for k, v in _flatten(self.grid).items()}
+        grid = {}
+        for raw, values in _flatten(self.grid).items():
+            name = _canonical(self.base, str(raw))
+            if name in grid:
+                raise ValueError(f"grid axis {raw!r} is given twice")
+            grid[name] = _axis_values(raw, values)
         object.__setattr__(self, "grid", grid)
         seeds = tuple(integer("seeds", s, minimum=0) for s in self.seeds)
         if not seeds or len(set(seeds)) != len(seeds):
@@ -187,18 +203,18 @@ class Sweep:
         object.__setattr__(self, "seeds", seeds)
         chunk = len(seeds) if self.chunk is None else integer("chunk", self.chunk, minimum=1)
         object.__setattr__(self, "chunk", chunk)
-        batched = tuple(self.batched)
+        batched = tuple(_canonical(self.base, str(name)) for name in self.batched)
         for name in batched:
             if name not in grid:
                 raise ValueError(f"batched axis {name!r} is not a grid axis; grid axes: {sorted(grid)}")
-            if _section(self.base, name)[1] in _UNBATCHABLE:
+            if name.rpartition(".")[2] in _UNBATCHABLE:
                 raise ValueError(
                     f"batched axis {name!r} changes array shapes or the seed stream and cannot run inside "
                     f"one compiled call; fields that cannot be batched: {list(_UNBATCHABLE)}"
                 )
         object.__setattr__(self, "batched", batched)
         for name in grid:
-            if _section(self.base, name)[1] == "seed":
+            if name.rpartition(".")[2] == "seed":
                 raise ValueError("grid cannot vary 'seed'; list the seeds under [sweep] seeds")
         self.jobs()  # validates every configuration before any compute
 
@@ -242,7 +258,8 @@ class Sweep:
         jobs, shapes = [], {}
         for point, setting in enumerate(expand_grid(outer)):
             config = self.base
-            for name, value in setting.items():
+            # whole data / net tables first, so that axes over their fields apply on top of them
+            for name, value in sorted(setting.items(), key=lambda item: item[0] not in ("data", "net")):
                 config = _with_field(config, name, value)
             for inner_setting in inner_settings or [{}]:  # validate the batched values too
                 checked = config
