@@ -467,19 +467,22 @@ def local_cluster(workers: int, threads_per_worker: int = 1):
         "distributed.worker.multiprocessing-method": "spawn",  # fork after JAX started can deadlock
         "distributed.nanny.pre-spawn-environ.XLA_FLAGS": flags,  # read by XLA at start-up only
     }
-    with dask.config.set(settings):
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-    # The nanny sets pre-spawn variables in this process too; XLA here is already configured or unused.
-    if saved is None:
-        os.environ.pop("XLA_FLAGS", None)
-    else:
-        os.environ["XLA_FLAGS"] = saved
+    try:
+        with dask.config.set(settings):
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+    finally:
+        # The nanny sets pre-spawn variables in this process too; restore ours (XLA reads them at start-up
+        # only, so this process is unaffected either way).
+        if saved is None:
+            os.environ.pop("XLA_FLAGS", None)
+        else:
+            os.environ["XLA_FLAGS"] = saved
     try:
         with Client(cluster) as client:
             yield client
