@@ -195,18 +195,21 @@ def run(args: argparse.Namespace) -> int:
 
     config, seeds, grid = build(args)
     key = run_config_dict(config, seeds, grid)
-    path = Path(args.results) / f"{store.config_hash(key)}.nc"
+    path = store.cache_path(key, args.results)
     computed = []
 
     def compute():
         computed.append(True)
         result = train_many(config, seeds=seeds, grid=grid, progress=False if args.no_progress else None)
-        return store.to_dataset(result)
+        return result.to_xarray()
 
     ds = store.cached(key, compute, args.results, force=args.force)
     print(f"{'computed' if computed else 'loaded (cached)'}: {path}")
-    ipr = np.asarray(ds["ipr"].isel(time=-1))  # (H, S, K)
-    peak = np.asarray(ds["peak"].isel(time=-1))
+    from rfloc import metrics
+
+    final = ds["weights"].isel(time=-1).values  # (H, S, K, N)
+    ipr = np.asarray(metrics.ipr(final))  # (H, S, K)
+    peak = np.asarray(metrics.peak_index(final))
     diverged = np.asarray(ds["diverged"])
     div_step = np.asarray(ds["diverged_step"])
     labels = [str(v) for v in ds["setting"].values]
