@@ -14,6 +14,7 @@ gradient is exactly 0, so SGD leaves them unchanged).
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -45,13 +46,20 @@ class NetConfig:
     bias_value: start value of b_k; init_scale: multiplies the Xavier variance of W (and of v − 1).
     """
 
-    kind: str = "neuron"
+    kind: Literal["neuron", "simplenet", "mlp"] = "neuron"
+    """architecture: one neuron, K neurons with a fixed mean readout, or a learned readout"""
     width: int = 1
-    activation: str = "relu"
+    """K, the number of hidden units (1 for a neuron)"""
+    activation: Literal["relu", "sigmoid", "tanh", "erf", "linear"] = "relu"
+    """the nonlinearity σ"""
     bias: bool = False
+    """add biases b_k (and the MLP readout bias c)"""
     train_bias: bool = True
+    """learn the biases (False: frozen at bias_value)"""
     bias_value: float = 0.0
+    """initial (or frozen) bias b_k"""
     init_scale: float = 0.001
+    """multiplies the Xavier variance of W (the paper: 0.001)"""
 
     def __post_init__(self):
         _checks.choice("kind", self.kind, KINDS)

@@ -25,7 +25,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -61,14 +61,23 @@ class TrainConfig:
     """
 
     data: DataModel
+    """the two-class data model (SPEC §1)"""
     net: NetConfig = NetConfig()
+    """the network (SPEC §2)"""
     lr: float = 0.05
+    """learning rate"""
     batch_size: int = 100
+    """fresh samples per step"""
     steps: int = 2000
+    """optimizer steps"""
     eval_every: int = 10
+    """record weights and loss every this many steps (must divide steps)"""
     seed: int = 0
-    optimizer: str = "sgd"
+    """first seed"""
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    """optax optimizer: sgd (the paper's) or adam"""
     momentum: float = 0.0
+    """heavy-ball momentum of sgd, in [0, 1)"""
 
     def __post_init__(self):
         _checks.instance("data", self.data, DataModel, "a rfloc.data model")
@@ -557,3 +566,28 @@ def train(config: TrainConfig, progress: bool | None = None, vectorize: str = "m
     Runs the same compiled program as :func:`train_many`, so it equals the matching run of any batch.
     """
     return train_many(config, seeds=[config.seed], grid=None, progress=progress, vectorize=vectorize)
+
+
+def read_toml(path) -> tuple[TrainConfig, int | tuple[int, ...] | None, dict | None]:
+    """(config, seeds, grid) from a TOML file with tables [data] (model = name, then its fields), [net]
+    and [train] (TrainConfig fields, plus seeds = a count or a list and grid = {field = [values]}).
+
+    Every value goes through :meth:`TrainConfig.from_dict`, so the file is validated like any config.
+    """
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {path} does not exist")
+    with open(path, "rb") as fh:
+        tables = tomllib.load(fh)
+    unknown = set(tables) - {"data", "net", "train"}
+    if unknown:
+        raise ValueError(f"config tables must be [data], [net], [train]; unknown: {sorted(unknown)}")
+    train = dict(tables.get("train", {}))
+    seeds = train.pop("seeds", None)
+    grid = train.pop("grid", None) or None
+    data = {"model": "ising", **tables.get("data", {})}
+    config = TrainConfig.from_dict({"data": data, "net": tables.get("net", {}), **train})
+    return config, (tuple(seeds) if isinstance(seeds, list) else seeds), grid
