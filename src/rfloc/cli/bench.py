@@ -36,10 +36,10 @@ def _suites() -> list[str]:
 
 def main(argv) -> int:
     args = parse(Bench, argv, "rfloc bench", DESCRIPTION)
+    from rfloc import _checks
     from rfloc.bench import emit
 
-    if args.suite != "all" and args.suite not in _suites():
-        raise ValueError(f"suite must be one of {_suites() + ['all']}, got {args.suite!r}")
+    _checks.choice("suite", args.suite, [*_suites(), "all"])
     for name in _suites() if args.suite == "all" else [args.suite]:
         mod = importlib.import_module(f"rfloc.bench.{name}")
         rows = mod.run(quick=args.quick)
