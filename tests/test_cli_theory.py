@@ -14,7 +14,7 @@ from rfloc.protocols import Count
 @pytest.mark.slow
 def test_cli_theory_tiny_ising_run(tmp_path, capsys):
     rc = main(
-        ["theory", "--data", "ising", "--n", "10", "--seeds", "2", "--steps", "20", "--batch", "40", "200",
+        ["theory", "ising", "--n", "10", "--seeds", "2", "--steps", "20", "--batch-size", "40", "200",
          "--out", str(tmp_path), "--json"]
     )  # fmt: skip
     assert rc == 0
@@ -47,5 +47,19 @@ def test_format_batch_prints_counts_and_intervals():
 
 def test_cli_theory_bad_arguments(capsys):
     assert main(["theory", "--seeds", "0"]) == 2
-    assert "--seeds" in capsys.readouterr().err
-    assert main(["theory", "--data", "kur", "--k", "2"]) == 2
+    assert "seeds" in capsys.readouterr().err
+    assert main(["theory", "kur", "--k", "2"]) == 2
+    assert "k must" in capsys.readouterr().err
+    assert main(["theory", "ising", "--gain", "3"]) == 2  # Ising has no gain
+    assert "--gain" in capsys.readouterr().err
+
+
+def test_cli_theory_accepts_every_data_model(capsys):
+    from rfloc.data import MODELS
+
+    assert main(["theory", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in MODELS)
+    assert main(["theory", "nlgp", "--help"]) == 0
+    nlgp = capsys.readouterr().out
+    assert "--gain" in nlgp and "--xi" in nlgp

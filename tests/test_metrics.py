@@ -28,6 +28,21 @@ def test_ipr_bounds_on_known_vectors():
     assert np.all((v >= 1 / N - 1e-7) & (v <= 1 + 1e-7))
 
 
+def test_ipr_preserves_float64():
+    # w = (1, a, 0, ...): IPR = (1 + a⁴)/(1 + a²)² = 1 − 2a² + O(a⁴). With a = 1e-4 the 2e-8 deficit is
+    # below float32 resolution (float32 returns 1.0) but resolved in float64 (O(a⁴) = 4e-16 dropped).
+    a = 1e-4
+    w = np.zeros((2, N))
+    w[:, 0], w[:, 5] = 1.0, a
+    v = metrics.ipr(w)
+    assert isinstance(v, np.ndarray) and v.dtype == np.float64
+    np.testing.assert_allclose(v, 1 - 2 * a**2, rtol=1e-14, atol=0)
+    v32 = np.asarray(metrics.ipr(w.astype(np.float32)))
+    assert v32.dtype == np.float32
+    np.testing.assert_allclose(v32, v, rtol=1e-6)
+    assert np.isnan(metrics.ipr(np.zeros((2, N)))).all()
+
+
 def test_peaks():
     w = np.zeros(N)
     w[4], w[7] = 0.5, -0.9

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.special
+import scipy.stats
 
 from rfloc import nn
 from rfloc.nn import NetConfig
@@ -124,11 +125,17 @@ def test_xavier_init_statistics():
     # 5 standard errors of the sample variance.
     assert abs(w.var() - var) < 5 * math.sqrt(2.0 / m) * var
     assert abs(w.mean()) < 5 * math.sqrt(var / m)
-    sigma_underlying = math.sqrt(var) / 0.87962566103423978
+    trunc_std = scipy.stats.truncnorm(-2, 2).std()  # std of a unit normal truncated to [−2, 2]
+    sigma_underlying = math.sqrt(var) / trunc_std
     assert np.abs(w).max() <= 2 * sigma_underlying * (1 + 1e-6)
     ref = np.asarray(jax.nn.initializers.glorot_normal()(jax.random.key(1), (n, k))) * math.sqrt(scale)
     assert abs(ref.var() - w.var()) < 10 * math.sqrt(2.0 / m) * var
     assert np.abs(ref).max() <= 2 * sigma_underlying * (1 + 1e-6)
+
+
+def test_truncation_constant_is_the_truncated_normal_std():
+    # float64 closed form vs the literal jax and rfloc divide by: equal to float64 round-off
+    assert nn._TRUNC_STD == pytest.approx(scipy.stats.truncnorm(-2, 2).std(), rel=1e-14)
 
 
 def test_mlp_readout_init():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from rfloc import __version__, metrics, store
+from rfloc import __version__, store
 from rfloc.data import Ising
 from rfloc.nn import NetConfig
 from rfloc.train import TrainConfig, TrainResult
@@ -33,27 +33,22 @@ def result():
     )
 
 
-def test_to_dataset_labels_and_metrics(result):
-    ds = store.to_dataset(result)
-    assert ds["weights"].dims == store.DIMS
-    assert ds["loss"].dims == ("setting", "seed", "time")
-    assert ds["diverged"].dims == ("setting", "seed") and ds["ipr"].dims == store.DIMS[:4]
+def test_to_xarray_labels(result):
+    ds = result.to_xarray()
+    assert ds["weights"].dims == ("setting", "seed", "time", "neuron", "input")
+    assert ds["loss"].dims == ("setting", "seed", "time") and ds["diverged"].dims == ("setting", "seed")
     assert list(ds["seed"].values) == [4, 5, 6]
     assert list(ds["setting"].values) == ["lr=0.05", "lr=0.1"]
     np.testing.assert_array_equal(ds["lr"].values, [0.05, 0.1])
     np.testing.assert_array_equal(ds["step"].values, result.steps)
+    # theory time = lr × step: steps 0, 10, 20, 30 at lr 0.05 and 0.1
     np.testing.assert_allclose(ds["theory_time"].values, [[0, 0.5, 1, 1.5], [0, 1, 2, 3]])
-    np.testing.assert_allclose(ds["ipr"].values, metrics.ipr(result.weights), rtol=1e-6)
-    finite = np.isfinite(result.weights).all(-1)
-    expected = np.where(finite, np.abs(np.nan_to_num(result.weights)).argmax(-1), -1)
-    np.testing.assert_array_equal(ds["peak"].values, expected)
-    assert np.all(ds["peak"].values[1, 2, 3] == -1) and np.all(ds["peak"].values[1, 2, :3] >= 0)
     assert store.config_of(ds) == result.config_dict()
     assert ds.attrs["rfloc_version"] == __version__ and ds.attrs["created"]
 
 
 def test_round_trip_preserves_everything(result, tmp_path):
-    ds = store.to_dataset(result)
+    ds = result.to_xarray()
     path = store.save(ds, tmp_path / "sub" / "run.nc")
     back = store.load(path)
     xr.testing.assert_identical(back, ds)
@@ -80,14 +75,14 @@ def test_no_grid_and_non_numeric_grid(result):
         result.diverged_step[:1],
     )
     result.settings, result.grid = [{}], None
-    assert list(store.to_dataset(result)["setting"].values) == ["default"]
+    assert list(result.to_xarray()["setting"].values) == ["default"]
     result.settings = [{"xi": (1.0, 2.0)}]
-    ds = store.to_dataset(result)
+    ds = result.to_xarray()
     assert list(ds["xi"].values) == ["[1.0,2.0]"]
 
 
 def test_save_refuses_to_overwrite(result, tmp_path):
-    ds = store.to_dataset(result)
+    ds = result.to_xarray()
     path = store.save(ds, tmp_path / "run.nc")
     with pytest.raises(FileExistsError, match="force=True"):
         store.save(ds.isel(seed=[0]), path)
@@ -109,14 +104,14 @@ def test_cached_loads_instead_of_recomputing(result, tmp_path):
 
     def compute():
         calls.append(1)
-        return store.to_dataset(result).assign_attrs(call=len(calls))
+        return result.to_xarray().assign_attrs(call=len(calls))
 
     config = result.config_dict()
     first = store.cached(config, compute, tmp_path)
     again = store.cached(config, compute, tmp_path)
     assert len(calls) == 1
     xr.testing.assert_identical(again, first)
-    assert (tmp_path / f"{store.config_hash(config)}.nc").is_file()
+    assert store.cache_path(config, tmp_path).is_file()
     forced = store.cached(config, compute, tmp_path, force=True)
     assert len(calls) == 2 and forced.attrs["call"] == 2
     assert store.cached(config, compute, tmp_path).attrs["call"] == 2  # the forced result replaced the file
@@ -126,9 +121,46 @@ def test_cached_loads_instead_of_recomputing(result, tmp_path):
 
 def test_cached_rejects_file_of_another_config(result, tmp_path):
     config = {"a": 1}
-    store.cached(config, lambda: store.to_dataset(result), tmp_path)
-    (tmp_path / f"{store.config_hash(config)}.nc").rename(tmp_path / f"{store.config_hash({'a': 2})}.nc")
+    store.cached(config, lambda: result.to_xarray(), tmp_path)
+    store.cache_path(config, tmp_path).rename(store.cache_path({"a": 2}, tmp_path))
     with pytest.raises(ValueError, match="different config"):
-        store.cached({"a": 2}, lambda: store.to_dataset(result), tmp_path)
+        store.cached({"a": 2}, lambda: result.to_xarray(), tmp_path)
     with pytest.raises(TypeError, match="xarray.Dataset"):
         store.cached({"a": 3}, lambda: 1, tmp_path)
+
+
+def test_code_hash_follows_the_source(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "sub" / "b.py").write_text("y = 2\n")
+    (pkg / "notes.txt").write_text("not code")
+    before = store.code_hash(pkg)
+    (pkg / "notes.txt").write_text("edited")
+    assert store.code_hash.__wrapped__(pkg) == before  # only *.py files count
+    (pkg / "sub" / "b.py").write_text("y = 3\n")
+    assert store.code_hash.__wrapped__(pkg) != before
+    assert len(before) == 16 and store.code_hash() == store.code_hash(store.PACKAGE_ROOT)
+
+
+def test_changed_code_or_version_recomputes(result, tmp_path, monkeypatch):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return result.to_xarray()
+
+    config = {"experiment": "x"}
+    key = store.cache_key(config)
+    assert key["rfloc_version"] == __version__ and key["code_hash"] == store.code_hash()
+    first = store.cache_path(config, tmp_path)
+    store.cached(config, compute, tmp_path)
+    store.cached(config, compute, tmp_path)
+    assert len(calls) == 1 and first.is_file()
+    monkeypatch.setattr(store, "code_hash", lambda: "0" * 16)  # an edited algorithm
+    assert store.cache_path(config, tmp_path) != first
+    store.cached(config, compute, tmp_path)
+    assert len(calls) == 2 and first.is_file()  # recomputed into a new file; the old one is untouched
+    monkeypatch.setattr(store, "__version__", "99.0")
+    store.cached(config, compute, tmp_path)
+    assert len(calls) == 3

@@ -53,6 +53,34 @@ def pair(name: str, value, **bounds) -> tuple[float, float]:
 
 
 def choice(name: str, value, allowed) -> str:
+    """Return ``value`` after checking it is one of ``allowed``."""
     if value not in allowed:
         raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
     return value
+
+
+def boolean(name: str, value) -> bool:
+    """Return ``value`` after checking it is a bool (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be a bool (true/false), got {value!r}")
+    return value
+
+
+def instance(name: str, value, cls: type, what: str | None = None):
+    """Return ``value`` after checking it is an instance of ``cls`` (``what`` names it in the message)."""
+    if not isinstance(value, cls):
+        raise ValueError(f"{name} must be {what or cls.__name__}, got {type(value).__name__}")
+    return value
+
+
+def seeds(value, first: int = 0) -> tuple[int, ...]:
+    """Seeds given as a count S (first, ..., first + S − 1) or as a list of integers in [0, 2**32)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        count = integer("seeds", value, minimum=1)
+        value = range(first, first + count)
+    elif isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"seeds must be a count or a list of integers, got {value!r}")
+    out = tuple(integer("seed", s, minimum=0, maximum=2**32 - 1) for s in value)
+    if not out:
+        raise ValueError("seeds must hold at least one seed")
+    return out

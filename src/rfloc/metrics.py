@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def _rf(w, name: str = "w") -> jnp.ndarray:
@@ -40,13 +41,27 @@ def _ring_size(n) -> None:
 
 
 @jax.jit
-def ipr(w) -> jnp.ndarray:
+def _ipr_jax(w) -> jnp.ndarray:
+    w2 = _scaled(w) ** 2
+    return jnp.sum(w2**2, axis=-1) / jnp.sum(w2, axis=-1) ** 2
+
+
+def ipr(w):
     """Inverse participation ratio Σw⁴ / (Σw²)² over the last axis, in [1/N, 1] (nan for w = 0).
 
     1 = a single active input, 1/N = weight spread uniformly. For a 2-D RF pass it flattened (n*n,).
+    Dtype-preserving: a float64 numpy array is computed in float64 numpy (JAX computes in float32 unless
+    x64 is enabled) and returns numpy; anything else (float32, JAX arrays, tracers) takes the jit-compiled
+    JAX path. Both divide by max|w| first, so huge (still finite) weights do not overflow.
     """
-    w2 = _scaled(w) ** 2
-    return jnp.sum(w2**2, axis=-1) / jnp.sum(w2, axis=-1) ** 2
+    if isinstance(w, np.ndarray) and w.dtype == np.float64:
+        if w.ndim < 1 or w.shape[-1] < 1:
+            raise ValueError(f"w must have at least one dim with >= 1 entries (inputs last), got {w.shape}")
+        top = np.max(np.abs(w), axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore"):  # w = 0 gives 0/0 = nan, as on the JAX path
+            w2 = (w / np.where(top > 0, top, 1.0)) ** 2
+            return np.sum(w2**2, axis=-1) / np.sum(w2, axis=-1) ** 2
+    return _ipr_jax(w)
 
 
 def _finite_argmax(score, w) -> jnp.ndarray:

@@ -14,12 +14,13 @@ gradient is exactly 0, so SGD leaves them unchanged).
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import erf
+
+from rfloc import _checks
 
 KINDS = ("neuron", "simplenet", "mlp")
 
@@ -31,7 +32,8 @@ ACTIVATIONS = {
     "linear": lambda s: s,
 }
 
-# Std of a standard normal truncated to [−2, 2]: dividing by it restores unit variance (as jax does).
+# Std of a standard normal truncated to [−2, 2] (scipy.stats.truncnorm(-2, 2).std(); the tests derive it):
+# dividing by it restores unit variance. The literal is jax's own (variance_scaling), so draws match it.
 _TRUNC_STD = 0.87962566103423978
 
 
@@ -44,34 +46,32 @@ class NetConfig:
     bias_value: start value of b_k; init_scale: multiplies the Xavier variance of W (and of v − 1).
     """
 
-    kind: str = "neuron"
+    kind: Literal["neuron", "simplenet", "mlp"] = "neuron"
+    """architecture: one neuron, K neurons with a fixed mean readout, or a learned readout"""
     width: int = 1
-    activation: str = "relu"
+    """K, the number of hidden units (1 for a neuron)"""
+    activation: Literal["relu", "sigmoid", "tanh", "erf", "linear"] = "relu"
+    """the nonlinearity σ"""
     bias: bool = False
+    """add biases b_k (and the MLP readout bias c)"""
     train_bias: bool = True
+    """learn the biases (False: frozen at bias_value)"""
     bias_value: float = 0.0
+    """initial (or frozen) bias b_k"""
     init_scale: float = 0.001
+    """multiplies the Xavier variance of W (the paper: 0.001)"""
 
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {list(KINDS)}, got {self.kind!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {self.activation!r}")
-        if isinstance(self.width, bool) or not isinstance(self.width, numbers.Integral) or self.width < 1:
-            raise ValueError(f"width must be an integer >= 1, got {self.width!r}")
-        object.__setattr__(self, "width", int(self.width))
+        _checks.choice("kind", self.kind, KINDS)
+        _checks.choice("activation", self.activation, ACTIVATIONS)
+        object.__setattr__(self, "width", _checks.integer("width", self.width, minimum=1))
         if self.kind == "neuron" and self.width != 1:
             raise ValueError(f"width must be 1 for kind='neuron', got {self.width}")
-        for name in ("bias", "train_bias"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        for name, positive in (("bias_value", False), ("init_scale", True)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite real number, got {value!r}")
-            if positive and value <= 0:
-                raise ValueError(f"{name} must be > 0, got {value}")
-            object.__setattr__(self, name, float(value))
+        _checks.boolean("bias", self.bias)
+        _checks.boolean("train_bias", self.train_bias)
+        object.__setattr__(self, "bias_value", _checks.real("bias_value", self.bias_value))
+        init_scale = _checks.real("init_scale", self.init_scale, low=0.0, low_open=True)
+        object.__setattr__(self, "init_scale", init_scale)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -105,9 +105,7 @@ def init_params(net: NetConfig, key: jax.Array, n_inputs: int, init_scale=None, 
 
 def init(net: NetConfig, key: jax.Array, n_inputs: int) -> dict:
     """Initial parameters {"W": (K, N), "b": (K,) if bias, "v": (K,) and "c": () (bias) for an MLP}."""
-    if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral) or n_inputs < 1:
-        raise ValueError(f"n_inputs must be an integer >= 1, got {n_inputs!r}")
-    return init_params(net, key, int(n_inputs))
+    return init_params(net, key, _checks.integer("n_inputs", n_inputs, minimum=1))
 
 
 def hidden(net: NetConfig, params: dict, x: jax.Array) -> jax.Array:

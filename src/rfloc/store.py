@@ -1,16 +1,21 @@
-"""Results store: a run set as one self-describing netCDF file, cached by a hash of its config.
+"""Results store: save, load and cache labelled results (xarray Datasets) as self-describing netCDF files.
 
-A `TrainResult` becomes an `xarray.Dataset` with labelled dims ("setting", "seed", "time", "neuron",
-"input"), its localization metrics, and the full config (canonical JSON) plus the rfloc version in its
-attributes. Files are written atomically (temp file + rename) and never overwritten unless asked.
+The store holds no schema and computes nothing: a `TrainResult` is labelled by its own
+``TrainResult.to_xarray()``, experiments build their Datasets, metrics are computed by the caller. Files
+are written atomically (temp file + rename) and never overwritten unless asked.
+
+Cache key: the canonical JSON of {config, rfloc version, code hash}. The code hash is the sha256 of every
+rfloc source file (``*.py`` under the installed package, by relative path and content): the simplest
+robust stand-in for "the experiment module and the rfloc modules it uses", since imports are dynamic and
+a change anywhere below an experiment (a sampler, the trainer, a metric) can change its result. Any code
+change therefore recomputes instead of silently reusing an old result file; an unchanged tree reuses it.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
+import functools
 import hashlib
 import json
-import numbers
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -22,8 +27,8 @@ import xarray as xr
 
 from rfloc import __version__
 
-DIMS = ("setting", "seed", "time", "neuron", "input")
 ENGINE = "h5netcdf"
+PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
 def _json_default(obj):
@@ -47,77 +52,25 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
 
 
-def _setting_label(setting: Mapping[str, Any]) -> str:
-    # str(float) is the shortest round-trip repr, so distinct settings keep distinct labels (a unique index).
-    return ",".join(f"{k}={v}" for k, v in setting.items()) or "default"
+@functools.cache
+def code_hash(root: str | os.PathLike = PACKAGE_ROOT) -> str:
+    """First 16 hex chars of the sha256 over every ``*.py`` file under root (sorted relative path + bytes).
 
-
-def _grid_coordinate(values: list) -> np.ndarray:
-    """Numeric grid values as float64 (nan where a setting lacks the field), anything else (tuples, names)
-    as its JSON text, so every coordinate is a plain netCDF array."""
-    if all(v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool)) for v in values):
-        return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
-    return np.asarray(["" if v is None else v if isinstance(v, str) else canonical_json(v) for v in values])
-
-
-def to_dataset(result) -> xr.Dataset:
-    """Dataset of a TrainResult: weights (setting, seed, time, neuron, input), loss (setting, seed, time),
-    diverged / diverged_step (setting, seed), and per-RF metrics ipr, peak = argmax|w|, peak_signed =
-    argmax(−w) (setting, seed, time, neuron; peak −1 for a non-finite RF).
-
-    Coords: seed values, "step" (SGD step of each time record), "theory_time" = lr × step (setting, time),
-    setting labels ("lr=0.05,gain=3" or "default") and one coordinate per grid parameter along "setting"
-    (float, or JSON text for non-numeric values). Attrs: config (JSON), rfloc_version,
-    created (UTC ISO time).
+    Default root: the rfloc package itself (computed once per process).
     """
-    from rfloc import metrics
+    root = Path(root)
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py"), key=lambda p: p.relative_to(root).as_posix()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
-    weights = np.asarray(result.weights)
-    if weights.ndim != 5:
-        raise ValueError(f"result.weights must be (setting, seed, time, neuron, input), got {weights.shape}")
-    h, s, t, _, _ = weights.shape
-    steps = np.asarray(result.steps)
-    seeds = np.asarray(result.seeds, dtype=np.int64)
-    settings = list(result.settings) if result.settings else [{}]
-    if steps.shape != (t,) or seeds.shape != (s,) or len(settings) != h:
-        raise ValueError(
-            f"result is inconsistent: weights {weights.shape}, steps {steps.shape}, "
-            f"{seeds.size} seeds, {len(settings)} settings"
-        )
-    grid_names = list(dict.fromkeys(k for st in settings for k in st))
-    coords = {
-        "setting": [_setting_label(st) for st in settings],
-        "seed": seeds,
-        "step": ("time", steps.astype(np.int64)),
-    }
-    for name in grid_names:
-        coords[name] = ("setting", _grid_coordinate([st.get(name) for st in settings]))
-    if hasattr(result, "time"):
-        coords["theory_time"] = (("setting", "time"), np.asarray(result.time, dtype=np.float64))
 
-    per_rf = DIMS[:4]
-    ds = xr.Dataset(
-        {
-            "weights": (DIMS, weights),
-            "loss": (DIMS[:3], np.asarray(result.loss)),
-            "diverged": (DIMS[:2], np.asarray(result.diverged, dtype=bool)),
-            "diverged_step": (DIMS[:2], np.asarray(result.diverged_step, dtype=np.int64)),
-            "ipr": (per_rf, np.asarray(metrics.ipr(weights))),
-            "peak": (per_rf, np.asarray(metrics.peak_index(weights))),
-            "peak_signed": (per_rf, np.asarray(metrics.peak_index_signed(weights))),
-        },
-        coords=coords,
-        attrs={
-            "config": canonical_json(result.config_dict()),
-            "rfloc_version": __version__,
-            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        },
-    )
-    ds["weights"].attrs["long_name"] = "first-layer weights (receptive fields)"
-    ds["ipr"].attrs["long_name"] = "inverse participation ratio sum w^4 / (sum w^2)^2"
-    ds["peak"].attrs["long_name"] = "argmax_i |w_i| (-1: non-finite RF)"
-    ds["peak_signed"].attrs["long_name"] = "argmax_i (-w_i), the authors' by-eye peak (-1: non-finite RF)"
-    return ds
+def cache_key(config: Mapping[str, Any]) -> dict:
+    """What a cached result is keyed by: the config, the rfloc version and the code hash."""
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a dict, got {type(config).__name__}")
+    return {"config": dict(config), "rfloc_version": __version__, "code_hash": code_hash()}
 
 
 def config_of(ds: xr.Dataset) -> dict:
@@ -161,13 +114,15 @@ def cached(
     root: str | os.PathLike,
     force: bool = False,
 ) -> xr.Dataset:
-    """Load root/<config_hash(config)>.nc if present, else compute() it and save it there.
+    """Load root/<hash>.nc if present, else compute() it and save it there; hash = config_hash of
+    :func:`cache_key` (config, rfloc version, code hash), so changed code never reuses an old file.
 
-    force=True recomputes and overwrites. The key config is kept in the file's "cache_key" attribute and
+    force=True recomputes and overwrites. The full key is kept in the file's "cache_key" attribute and
     checked on load, so a renamed or colliding file is reported instead of silently returned.
     """
-    key = canonical_json(config)
-    path = Path(root) / f"{config_hash(config)}.nc"
+    key_dict = cache_key(config)
+    key = canonical_json(key_dict)
+    path = cache_path(config, root)
     if path.exists() and not force:
         ds = load(path)
         if ds.attrs.get("cache_key", key) != key:
@@ -179,3 +134,8 @@ def cached(
     ds = ds.assign_attrs(cache_key=key)
     save(ds, path, force=force)
     return ds
+
+
+def cache_path(config: Mapping[str, Any], root: str | os.PathLike) -> Path:
+    """Where :func:`cached` keeps the result of ``config`` under root."""
+    return Path(root) / f"{config_hash(cache_key(config))}.nc"

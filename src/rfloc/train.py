@@ -1,10 +1,14 @@
 """Online SGD on the two-class task (SPEC §2), many runs advancing together in one compiled program.
 
-Every step draws a fresh batch from ``config.data.sample`` and takes one optax SGD step on the batch mean
-of (ŷ − y)² (no ½). The whole training is one ``lax.scan`` (a few chunks when a progress bar is shown) that
+Every step draws a fresh batch from ``config.data.sample`` and takes one optax step (plain SGD by default;
+momentum SGD or Adam as ``config.optimizer``, their state carried through the scan) on the batch mean of
+(ŷ − y)² (no ½). The whole training is one ``lax.scan`` (a few chunks when a progress bar is shown) that
 advances S seeds × H grid settings together inside one jit-compiled call: the data sampler is vmapped over
 the S seeds (one batch per seed and step, shared by all settings of that seed) and the R = H·S parameter
-updates run as a ``lax.map`` over runs inside each step (why not vmap: see the note above ``_init_runs``).
+updates run either as a ``lax.map`` over runs (``vectorize="map"``, the default: bit-identical to separate
+runs on CPU) or batched by ``vmap`` (``vectorize="vmap"``: for GPUs and large sweeps); see
+:func:`train_many` for the trade-off. Results come back as :class:`TrainResult`, labelled by
+:meth:`TrainResult.to_xarray` (dims setting, seed, time, neuron, input).
 
 PRNG: seed → key(seed) → split into (init key, data key); step t (0-based) draws its batch with
 fold_in(data key, t). So runs are reproducible bit for bit on CPU, and a run's data do not depend on the
@@ -15,64 +19,81 @@ data stream and start from the same Xavier draw (scaled by each setting's init_s
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import itertools
 import math
 import numbers
-import sys
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import xarray as xr
 
-from rfloc import nn
-from rfloc._checks import integer
+from rfloc import __version__, _checks, nn
 from rfloc.data import DataModel, from_dict
 from rfloc.nn import NetConfig
+from rfloc.store import canonical_json
 
 # Grid fields that are traced (per-run array inputs) inside one compiled call; every other grid field is
 # static and settings are grouped by it (one compiled call per distinct static configuration).
 TRACED_FIELDS = ("lr", "init_scale", "bias_value")
-_TRAIN_GRID_FIELDS = ("lr", "batch_size")
+_TRAIN_GRID_FIELDS = ("lr", "batch_size", "momentum")
+OPTIMIZERS = ("sgd", "adam")
+VECTORIZE = ("map", "vmap")
+DIMS = ("setting", "seed", "time", "neuron", "input")
 _NET_GRID_FIELDS = ("activation", "bias", "train_bias", "bias_value", "init_scale")
 # Fields that change array shapes (or the seed stream) cannot vary inside one result.
-_FIXED_FIELDS = ("steps", "eval_every", "seed", "data", "net", "width", "kind", "n", "dim")
+_FIXED_FIELDS = ("steps", "eval_every", "seed", "data", "net", "width", "kind", "n", "dim", "optimizer")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """One training run: data model, network, SGD learning rate, batch size, number of SGD steps, the
-    recording interval (weights and loss every eval_every steps, incl. step 0) and the seed.
+    """One training run: data model, network, learning rate, batch size, number of steps, the recording
+    interval (weights and loss every eval_every steps, incl. step 0), the seed and the optimizer.
 
     steps must be a multiple of eval_every, so records fall at 0, eval_every, ..., steps.
+    optimizer: "sgd" (w ← w − lr·g; with momentum μ > 0 the heavy ball v ← g + μv, w ← w − lr·v, optax's
+    trace) or "adam" (optax defaults b1 = 0.9, b2 = 0.999, eps = 1e-8; momentum must stay 0).
     """
 
     data: DataModel
+    """the two-class data model (SPEC §1)"""
     net: NetConfig = NetConfig()
+    """the network (SPEC §2)"""
     lr: float = 0.05
+    """learning rate"""
     batch_size: int = 100
+    """fresh samples per step"""
     steps: int = 2000
+    """optimizer steps"""
     eval_every: int = 10
+    """record weights and loss every this many steps (must divide steps)"""
     seed: int = 0
+    """first seed"""
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    """optax optimizer: sgd (the paper's) or adam"""
+    momentum: float = 0.0
+    """heavy-ball momentum of sgd, in [0, 1)"""
 
     def __post_init__(self):
-        if not isinstance(self.data, DataModel):
-            raise ValueError(f"data must be a rfloc.data model, got {type(self.data).__name__}")
-        if not isinstance(self.net, NetConfig):
-            raise ValueError(f"net must be a rfloc.nn.NetConfig, got {type(self.net).__name__}")
-        lr = self.lr
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"lr must be a finite real number > 0, got {lr!r}")
-        object.__setattr__(self, "lr", float(lr))
-        object.__setattr__(self, "batch_size", integer("batch_size", self.batch_size, minimum=1))
-        object.__setattr__(self, "steps", integer("steps", self.steps, minimum=1))
-        object.__setattr__(self, "eval_every", integer("eval_every", self.eval_every, minimum=1))
-        object.__setattr__(self, "seed", integer("seed", self.seed, minimum=0))
-        if self.seed >= 2**32:
-            raise ValueError(f"seed must be < 2**32, got {self.seed}")
+        _checks.instance("data", self.data, DataModel, "a rfloc.data model")
+        _checks.instance("net", self.net, NetConfig, "a rfloc.nn.NetConfig")
+        object.__setattr__(self, "lr", _checks.real("lr", self.lr, low=0.0, low_open=True))
+        object.__setattr__(self, "batch_size", _checks.integer("batch_size", self.batch_size, minimum=1))
+        object.__setattr__(self, "steps", _checks.integer("steps", self.steps, minimum=1))
+        object.__setattr__(self, "eval_every", _checks.integer("eval_every", self.eval_every, minimum=1))
+        object.__setattr__(self, "seed", _checks.integer("seed", self.seed, minimum=0, maximum=2**32 - 1))
+        _checks.choice("optimizer", self.optimizer, OPTIMIZERS)
+        momentum = _checks.real("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+        object.__setattr__(self, "momentum", momentum)
+        if self.optimizer != "sgd" and momentum:
+            raise ValueError(
+                f"momentum applies to optimizer='sgd' only, got {momentum} with {self.optimizer!r}"
+            )
         if self.steps % self.eval_every:
             raise ValueError(
                 f"eval_every must divide steps (records at 0, eval_every, ..., steps), "
@@ -154,6 +175,70 @@ class TrainResult:
         """JSON-ready description: training config, seeds, the grid and its expanded settings."""
         return run_config_dict(self.config, self.seeds, self.grid)
 
+    def to_xarray(self) -> xr.Dataset:
+        """The labelled form of this result (the schema every rfloc result file shares).
+
+        Data: weights (setting, seed, time, neuron, input), loss (setting, seed, time), diverged and
+        diverged_step (setting, seed). Coords: seed values; "setting" labels ("lr=0.05,gain=3", or "default");
+        one coordinate per grid field along "setting" (float, nan where a setting lacks it; JSON text for
+        non-numeric values); "step" (SGD step of each record) along "time"; "theory_time" = lr × step
+        (setting, time). Attrs: config (canonical JSON of :meth:`config_dict`), rfloc_version, created (UTC).
+        Metrics (IPR, peaks) are not included: compute them from "weights" with :mod:`rfloc.metrics`.
+        """
+        weights = np.asarray(self.weights)
+        if weights.ndim != 5:
+            raise ValueError(f"weights must be (setting, seed, time, neuron, input), got {weights.shape}")
+        h, s, t, _, _ = weights.shape
+        steps = np.asarray(self.steps)
+        seeds = np.asarray(self.seeds, dtype=np.int64)
+        settings = list(self.settings) if self.settings else [{}]
+        if steps.shape != (t,) or seeds.shape != (s,) or len(settings) != h:
+            raise ValueError(
+                f"result is inconsistent: weights {weights.shape}, steps {steps.shape}, "
+                f"{seeds.size} seeds, {len(settings)} settings"
+            )
+        coords = {
+            "setting": [_setting_label(st) for st in settings],
+            "seed": seeds,
+            "step": ("time", steps.astype(np.int64)),
+            "theory_time": (("setting", "time"), np.asarray(self.time, dtype=np.float64)),
+        }
+        for name in dict.fromkeys(k for st in settings for k in st):
+            coords[name] = ("setting", _grid_coordinate([st.get(name) for st in settings]))
+        ds = xr.Dataset(
+            {
+                "weights": (DIMS, weights),
+                "loss": (DIMS[:3], np.asarray(self.loss)),
+                "diverged": (DIMS[:2], np.asarray(self.diverged, dtype=bool)),
+                "diverged_step": (DIMS[:2], np.asarray(self.diverged_step, dtype=np.int64)),
+            },
+            coords=coords,
+            attrs={
+                "config": canonical_json(self.config_dict()),
+                "rfloc_version": __version__,
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
+        ds["weights"].attrs["long_name"] = "first-layer weights (receptive fields)"
+        ds["loss"].attrs["long_name"] = "mean batch loss over the eval_every steps before each record"
+        ds["diverged_step"].attrs["long_name"] = (
+            "SGD step whose update made the parameters non-finite (-1: none)"
+        )
+        return ds
+
+
+def _setting_label(setting: Mapping[str, Any]) -> str:
+    # str(float) is the shortest round-trip repr, so distinct settings keep distinct labels (a unique index).
+    return ",".join(f"{k}={v}" for k, v in setting.items()) or "default"
+
+
+def _grid_coordinate(values: list) -> np.ndarray:
+    """Numeric grid values as float64 (nan where a setting lacks the field), anything else (tuples, names)
+    as its JSON text, so every coordinate is a plain netCDF array."""
+    if all(v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool)) for v in values):
+        return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+    return np.asarray(["" if v is None else v if isinstance(v, str) else canonical_json(v) for v in values])
+
 
 def run_config_dict(config: TrainConfig, seeds: Sequence[int], grid=None) -> dict:
     """What :meth:`TrainResult.config_dict` of ``train_many(config, seeds, grid)`` will be, known before
@@ -234,11 +319,29 @@ class _Static:
     net: NetConfig
     batch_size: int
     eval_every: int
+    optimizer: str
+    momentum: float
+    vectorize: str
 
     @classmethod
-    def of(cls, config: TrainConfig) -> _Static:
+    def of(cls, config: TrainConfig, vectorize: str = "map") -> _Static:
         net = dataclasses.replace(config.net, init_scale=1.0, bias_value=0.0)
-        return cls(config.data, net, config.batch_size, config.eval_every)
+        return cls(
+            config.data,
+            net,
+            config.batch_size,
+            config.eval_every,
+            config.optimizer,
+            config.momentum,
+            vectorize,
+        )
+
+    def optimizer_for(self, lr) -> optax.GradientTransformation:
+        """The optax transformation at learning rate lr (may be traced). Its state never depends on lr
+        (the rate enters only through the stateless final scaling), so one init serves every lr."""
+        if self.optimizer == "adam":
+            return optax.adam(lr)
+        return optax.sgd(lr, momentum=self.momentum or None)
 
 
 # ---- the compiled program ------------------------------------------------------------------------------
@@ -258,27 +361,37 @@ def _all_finite(tree) -> jax.Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
 
 
-# Runs are laid out flat: run r = (setting h, seed index s), hp leaves (R,), seed_index (R,). Each run's
-# arithmetic is done by lax.map over runs with *unbatched* shapes, not by vmap. Measured with jax 0.10 on
-# CPU: under vmap a run's weights differed from the same run alone by ~1 ulp after one step, because XLA
-# picks its batched-dot and reduce kernels (hence summation orders) from the batch shape, and simplifies
-# size-1 batch axes into other fusions (hence other FMA contractions). The lax.map body is one fixed-shape
-# program whatever R is (R >= 2: a trip count of 1 would be inlined into a different fusion), which makes
-# train_many bit-identical to separate runs; it also keeps BLAS kernels and was faster than the vmapped
-# version here. Only the data sampler (row-wise and shape-stable: checked) is vmapped, over the S distinct
-# seeds, and its batch is shared by all settings of a seed.
+# Runs are laid out flat: run r = (setting h, seed index s), hp leaves (R,), seed_index (R,).
+# vectorize="map": each run's arithmetic is done by lax.map over runs with *unbatched* shapes. Measured with
+# jax 0.10 on CPU: under vmap a run's weights differed from the same run alone by ~1 ulp after one step,
+# because XLA picks its batched-dot and reduce kernels (hence summation orders) from the batch shape, and
+# simplifies size-1 batch axes into other fusions (hence other FMA contractions). The lax.map body is one
+# fixed-shape program whatever R is (R >= 2: a trip count of 1 would be inlined into a different fusion),
+# which makes train_many bit-identical to separate runs; it also keeps BLAS kernels and was faster than the
+# vmapped version on this CPU. vectorize="vmap" batches the runs instead (one wide kernel per step: what a
+# GPU wants). Only the data sampler (row-wise and shape-stable: checked) is vmapped in both modes, over the
+# S distinct seeds, and its batch is shared by all settings of a seed.
+
+
+def _over_runs(static: _Static, fn, args):
+    """fn applied to every run of the flat run axis (leading axis of each leaf of args)."""
+    if static.vectorize == "vmap":
+        return jax.vmap(fn)(args)
+    return jax.lax.map(fn, args)
 
 
 @partial(jax.jit, static_argnums=0)
 def _init_runs(static: _Static, seeds, seed_index, hp):
     def one(args):
         seed, init_scale, bias_value = args
-        return _init_one(static, seed, init_scale, bias_value)
+        params = _init_one(static, seed, init_scale, bias_value)
+        return params, static.optimizer_for(1.0).init(params)
 
-    params = jax.lax.map(one, (seeds[seed_index], hp["init_scale"], hp["bias_value"]))
+    params, opt_state = _over_runs(static, one, (seeds[seed_index], hp["init_scale"], hp["bias_value"]))
     num_runs = seed_index.shape[0]
     return {
         "params": params,
+        "opt_state": opt_state,
         "diverged": jnp.zeros((num_runs,), bool),
         "diverged_step": jnp.full((num_runs,), -1, jnp.int32),
     }
@@ -286,60 +399,52 @@ def _init_runs(static: _Static, seeds, seed_index, hp):
 
 @partial(jax.jit, static_argnums=(0, 1))
 def _advance(static: _Static, num_records: int, seeds, seed_index, hp, state, step0):
-    """Advance all runs by num_records × eval_every SGD steps from SGD step step0; returns the new state
-    and the records (W (R, T', K, N), mean window loss (R, T'))."""
+    """Advance all runs by num_records × eval_every steps from step step0; returns the new state and the
+    records (W (R, T', K, N), mean window loss (R, T'))."""
     data_keys = jax.vmap(lambda s: _keys(s)[1])(seeds)
     grad_fn = jax.value_and_grad(partial(nn.mse_loss, static.net))
 
-    def update(params, diverged, div_step, lr, x, y, step):
+    def update(run, lr, x, y, step):
+        params, opt_state, diverged, div_step = run
         loss, grads = grad_fn(params, x, y)
-        opt = optax.sgd(lr)
-        updates, _ = opt.update(grads, opt.init(params), params)
+        updates, new_opt_state = static.optimizer_for(lr).update(grads, opt_state, params)
         new = optax.apply_updates(params, updates)
         bad = ~_all_finite(new)
         div_step = jnp.where(bad & ~diverged, step + 1, div_step)
         diverged = diverged | bad
-        # A diverged run freezes at its last finite parameters; the others are untouched (exact select).
-        params = jax.tree.map(lambda n, o: jnp.where(diverged, o, n), new, params)
-        return params, diverged, div_step, jnp.where(diverged, jnp.nan, loss)
+        # A diverged run freezes at its last finite parameters (and optimizer state); the others are
+        # untouched (exact select).
+        keep = partial(jax.tree.map, lambda n, o: jnp.where(diverged, o, n))
+        run = (keep(new, params), keep(new_opt_state, opt_state), diverged, div_step)
+        return run, jnp.where(diverged, jnp.nan, loss)
 
-    def sgd_step(carry, step):
-        params, diverged, div_step = carry
+    def sgd_step(runs, step):
         sample = lambda key: static.data.sample(jax.random.fold_in(key, step), static.batch_size)  # noqa: E731
         x, y = jax.vmap(sample)(data_keys)  # (S, B, N), (S, B): one fresh batch per seed
         y = y.astype(jnp.float32)
 
         def one(args):
-            p, d, ds, lr, s = args
-            return update(p, d, ds, lr, x[s], y[s], step)
+            run, lr, s = args
+            return update(run, lr, x[s], y[s], step)
 
-        params, diverged, div_step, loss = jax.lax.map(
-            one, (params, diverged, div_step, hp["lr"], seed_index)
-        )
-        return (params, diverged, div_step), loss
+        return _over_runs(static, one, (runs, hp["lr"], seed_index))
 
-    def window(carry, start):
+    def window(runs, start):
         steps = start + jnp.arange(static.eval_every, dtype=jnp.int32)
-        carry, losses = jax.lax.scan(sgd_step, carry, steps)
-        return carry, (carry[0]["W"], jnp.mean(losses, axis=0))
+        runs, losses = jax.lax.scan(sgd_step, runs, steps)
+        return runs, (runs[0]["W"], jnp.mean(losses, axis=0))
 
     starts = step0 + static.eval_every * jnp.arange(num_records, dtype=jnp.int32)
-    carry = (state["params"], state["diverged"], state["diverged_step"])
-    (params, diverged, div_step), (w, loss) = jax.lax.scan(window, carry, starts)
-    state = {"params": params, "diverged": diverged, "diverged_step": div_step}
+    runs = (state["params"], state["opt_state"], state["diverged"], state["diverged_step"])
+    (params, opt_state, diverged, div_step), (w, loss) = jax.lax.scan(window, runs, starts)
+    state = {"params": params, "opt_state": opt_state, "diverged": diverged, "diverged_step": div_step}
     return state, (jnp.moveaxis(w, 0, 1), jnp.moveaxis(loss, 0, 1))
-
-
-def _use_progress(progress: bool | None) -> bool:
-    if progress is None:
-        return sys.stderr.isatty()
-    return bool(progress)
 
 
 def _run_group(static: _Static, steps: int, seeds, seed_index, hp, state, bar) -> tuple:
     """Run one compiled group to the end; records chunked (for the progress bar) or in one scan."""
     total = steps // static.eval_every
-    chunk = total if bar is None else max(1, math.ceil(total / 20))
+    chunk = total if bar.disable else max(1, math.ceil(total / 20))
     done, weights, losses = 0, [], []
     while done < total:
         size = min(chunk, total - done)
@@ -349,7 +454,7 @@ def _run_group(static: _Static, steps: int, seeds, seed_index, hp, state, bar) -
         weights.append(w)
         losses.append(loss)
         done += size
-        if bar is not None:
+        if not bar.disable:
             jax.block_until_ready(w)
             bar.update(size * static.eval_every)
     return state, weights, losses
@@ -360,37 +465,41 @@ def train_many(
     seeds: Sequence[int] | int | None = None,
     grid: Mapping[str, Sequence] | Sequence[Mapping] | None = None,
     progress: bool | None = None,
+    vectorize: str = "map",
 ) -> TrainResult:
     """S seeds × H grid settings of ``config``, advanced together; weights come back as (H, S, T, K, N).
 
     seeds: a list of seeds, or an int S for config.seed, ..., config.seed + S − 1 (default: config.seed).
     grid: {field: values} (Cartesian product, last key fastest) or an explicit list of {field: value}
     settings. Fields: lr, init_scale, bias_value — traced (per-run array inputs), so all settings that
-    differ only in them share one compiled call; batch_size, activation, bias, train_bias and any
+    differ only in them share one compiled call; batch_size, momentum, activation, bias, train_bias and any
     data-model field (gain, k, xi, J, class_proportion, ...) — static: data models are hashable
     dataclasses whose parameters (and precomputed kernel roots, quadrature constants such as s_k) are
     baked into their samplers, so settings are grouped by their static part, one compiled call per group,
-    each over all of its traced settings × seeds. steps, eval_every, width, kind, n, dim cannot vary.
+    each over all of its traced settings × seeds. steps, eval_every, width, kind, n, dim, optimizer cannot
+    vary.
 
-    A run's result does not depend on which other runs share its call (bit-identical to a separate run on
-    CPU; tested): every run's update is the same fixed-shape program inside a lax.map over runs.
-    progress: tqdm bar on stderr (None: only when stderr is a TTY); it splits the scan into ~20 chunks.
+    vectorize: how the R = H·S runs share a step.
+      "map"  (default) lax.map over runs: every run's update is the same fixed-shape program, so a run's
+             result does not depend on which other runs share its call — bit-identical to a separate run on
+             CPU (tested). Runs are executed one after another inside each step: on a CPU that costs
+             nothing (BLAS kernels stay busy; it was the faster layout here), on a GPU it leaves most of the
+             device idle.
+      "vmap" the runs are batched into one wide kernel per step: the layout a GPU (or a large sweep of
+             small runs) wants. XLA picks batched kernels and fusions from the batch shape, so results
+             agree with "map" to float32 round-off (~1 ulp per step), not bit for bit, and change with R.
+    ``rfloc bench train`` measures both on the machine at hand.
+    progress: tqdm.auto bar over SGD steps (None: tqdm decides — shown on a terminal and in notebooks,
+    hidden when stderr is redirected); a shown bar splits the scan into ~20 chunks (same results).
     """
-    if seeds is None:
-        seeds = [config.seed]
-    elif isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
-        seeds = list(range(config.seed, config.seed + integer("seeds", seeds, minimum=1)))
-    seeds = tuple(integer("seed", s, minimum=0) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
-    if max(seeds) >= 2**32:
-        raise ValueError(f"seeds must be < 2**32, got {max(seeds)}")
+    seeds = (config.seed,) if seeds is None else _checks.seeds(seeds, first=config.seed)
+    _checks.choice("vectorize", vectorize, VECTORIZE)
     settings = expand_grid(grid)
     configs = [_resolve(config, s) for s in settings]  # validates every setting before any compute
 
     groups: dict[_Static, list[int]] = {}
     for h, cfg in enumerate(configs):
-        groups.setdefault(_Static.of(cfg), []).append(h)
+        groups.setdefault(_Static.of(cfg, vectorize), []).append(h)
 
     num_h, num_s, num_t = len(settings), len(seeds), config.num_records
     k, n = config.net.width, config.data.n_inputs
@@ -401,16 +510,16 @@ def train_many(
     final_params: dict[str, np.ndarray] = {}
     seed_arr = jnp.asarray(np.array(seeds, dtype=np.uint32))
 
-    bar = None
-    if _use_progress(progress):
-        from tqdm.auto import tqdm
+    from tqdm.auto import tqdm
 
-        bar = tqdm(total=config.steps * len(groups), desc="SGD steps", unit="step", file=sys.stderr)
-    try:
+    disable = None if progress is None else not progress
+    with tqdm(total=config.steps * len(groups), desc="SGD steps", unit="step", disable=disable) as bar:
         for static, idx in groups.items():
-            # flat runs r = (h, s), setting-major; a lone run is doubled (see the note above _init_runs)
+            # flat runs r = (h, s), setting-major; for "map" a lone run is doubled (see the note above
+            # _over_runs)
             runs = [(h, s) for h in idx for s in range(num_s)]
-            runs += runs[:1] * (len(runs) < 2)
+            if vectorize == "map":
+                runs += runs[:1] * (len(runs) < 2)
             seed_index = jnp.asarray([s for _, s in runs], jnp.int32)
             hp = {
                 "lr": jnp.asarray([configs[h].lr for h, _ in runs], jnp.float32),
@@ -436,9 +545,6 @@ def train_many(
                 if name not in final_params:
                     final_params[name] = np.empty((num_h, num_s, *value.shape[2:]), value.dtype)
                 final_params[name][idx] = value
-    finally:
-        if bar is not None:
-            bar.close()
 
     return TrainResult(
         weights=weights,
@@ -454,9 +560,34 @@ def train_many(
     )
 
 
-def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
+def train(config: TrainConfig, progress: bool | None = None, vectorize: str = "map") -> TrainResult:
     """One run of ``config`` (seed config.seed); arrays keep their (H, S) = (1, 1) leading axes.
 
     Runs the same compiled program as :func:`train_many`, so it equals the matching run of any batch.
     """
-    return train_many(config, seeds=[config.seed], grid=None, progress=progress)
+    return train_many(config, seeds=[config.seed], grid=None, progress=progress, vectorize=vectorize)
+
+
+def read_toml(path) -> tuple[TrainConfig, int | tuple[int, ...] | None, dict | None]:
+    """(config, seeds, grid) from a TOML file with tables [data] (model = name, then its fields), [net]
+    and [train] (TrainConfig fields, plus seeds = a count or a list and grid = {field = [values]}).
+
+    Every value goes through :meth:`TrainConfig.from_dict`, so the file is validated like any config.
+    """
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {path} does not exist")
+    with open(path, "rb") as fh:
+        tables = tomllib.load(fh)
+    unknown = set(tables) - {"data", "net", "train"}
+    if unknown:
+        raise ValueError(f"config tables must be [data], [net], [train]; unknown: {sorted(unknown)}")
+    train = dict(tables.get("train", {}))
+    seeds = train.pop("seeds", None)
+    grid = train.pop("grid", None) or None
+    data = {"model": "ising", **tables.get("data", {})}
+    config = TrainConfig.from_dict({"data": data, "net": tables.get("net", {}), **train})
+    return config, (tuple(seeds) if isinstance(seeds, list) else seeds), grid

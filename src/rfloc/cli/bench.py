@@ -1,10 +1,31 @@
-"""`rfloc bench {data,train,theory,all}`: speed and memory tables."""
+"""`rfloc bench [SUITE]`: speed and memory tables of the compiled hot paths."""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import importlib
 import pkgutil
+from typing import Annotated
+
+import tyro
+
+from rfloc.cli._common import parse
+
+HELP = "benchmark sampling, training and the theory (table or --json)"
+DESCRIPTION = (
+    "Time the compiled hot paths on this machine. Compile time is reported separately from warm time; "
+    "peak MB is the process's peak resident memory. Suites: the modules of rfloc.bench, or all."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bench:
+    suite: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="SUITE")] = "all"
+    """a module of rfloc.bench (data, train, theory, ...) or all"""
+    json: bool = False
+    """machine-readable output"""
+    quick: bool = False
+    """smaller sizes (smoke test)"""
 
 
 def _suites() -> list[str]:
@@ -13,27 +34,13 @@ def _suites() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(rfloc.bench.__path__))
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "bench",
-        help="benchmark sampling, training and the theory (table or --json)",
-        description="Time the compiled hot paths on this machine. Compile time is reported "
-        "separately from warm time; peak MB is the process's peak resident memory.",
-    )
-    p.add_argument("suite", nargs="?", default="all", help=f"one of {_suites() + ['all']}")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--quick", action="store_true", help="smaller sizes (smoke test)")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
+def main(argv) -> int:
+    args = parse(Bench, argv, "rfloc bench", DESCRIPTION)
+    from rfloc import _checks
     from rfloc.bench import emit
 
-    suites = _suites() if args.suite == "all" else [args.suite]
-    unknown = set(suites) - set(_suites())
-    if unknown:
-        raise ValueError(f"suite must be one of {_suites() + ['all']}, got {args.suite!r}")
-    for name in suites:
+    _checks.choice("suite", args.suite, [*_suites(), "all"])
+    for name in _suites() if args.suite == "all" else [args.suite]:
         mod = importlib.import_module(f"rfloc.bench.{name}")
         rows = mod.run(quick=args.quick)
         if not args.json:

@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+from rfloc.cli._common import parse
 
 TITLE = "rfloc reproduction of Lufkin, Saxe & Grant (NeurIPS 2024)"
+HELP = "regenerate the paper's figures and check its claims; writes report.md / report.html"
+DESCRIPTION = (
+    "Regenerate every figure of 'Nonlinear dynamics of localization in neural receptive fields' and check "
+    "each claim against the paper's number (claim, paper, rfloc, PASS/FAIL). Finished experiments are "
+    "cached under OUT/data, keyed by their config, the rfloc version and a hash of rfloc's code: an "
+    "interrupted run resumes where it stopped, edited code recomputes, --force recomputes everything."
+)
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "reproduce",
-        help="regenerate the paper's figures and check its claims; writes report.md / report.html",
-        description="Regenerate every figure of 'Nonlinear dynamics of localization in neural receptive "
-        "fields' and check each claim against the paper's number (claim, paper, rfloc, PASS/FAIL). "
-        "Finished experiments are cached under OUT/data keyed by their config: an interrupted run "
-        "resumes where it stopped; --force recomputes.",
-    )
-    p.add_argument("experiments", nargs="*", help="names to run (default: all; see --list)")
-    p.add_argument("--list", action="store_true", help="list the experiments and exit")
-    p.add_argument("--quick", action="store_true", help="fewer seeds and steps (about a minute)")
-    p.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
-    p.add_argument("--force", action="store_true", help="recompute even when a cached result exists")
-    p.set_defaults(func=run)
+@dataclasses.dataclass(frozen=True)
+class Reproduce:
+    experiments: Annotated[tuple[str, ...], tyro.conf.Positional, tyro.conf.arg(metavar="NAME")] = ()
+    """names to run (default: all; see --list)"""
+    list: bool = False
+    """list the experiments and exit"""
+    quick: bool = False
+    """fewer seeds and steps (about a minute)"""
+    out: Path = Path("results")
+    """output folder"""
+    force: bool = False
+    """recompute even when a cached result exists"""
 
 
-def run(args: argparse.Namespace) -> int:
+def main(argv) -> int:
+    args = parse(Reproduce, argv, "rfloc reproduce", DESCRIPTION)
     from rfloc import experiments
 
     if args.list:

@@ -3,71 +3,53 @@ often the prediction's peak is the simulated one (the paper's 26/28 table, with 
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Literal
 
-DATA_CHOICES = ("ising", "gaussian", "kur")
+import tyro
 
+from rfloc.cli._common import SEEDS_HELP, data_choice, parse, seeds_value
+from rfloc.data import Ising
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "theory",
-        help="effective-ODE predictions vs SGD: peak agreement over seeds (Fig 3 / the 26/28 table)",
-        description=(
-            "Train the single ReLU neuron with the Fig 3 settings (lr 0.05, 2000 steps, init 0.001) on S "
-            "seeds at each batch size, integrate the effective dynamics dw/dt = p.phi(a) - ((1-p)S0 + pS1)w "
-            "from each run's initial weights to the same time t = lr x steps, with the cubic (kurtosis) "
-            "amplifier and the exact one (and, for Ising, the exact mean-field map), and count the seeds "
-            "whose predicted peak (argmax |w_i|) is the simulated peak: exactly and within +-1 site on the "
-            "ring, each with a 95% Clopper-Pearson interval and whether the paper's 26/28 lies inside. "
-            "Ising localizes; for Gaussian (NLGP g=0.01) and Kur(5) data the theory predicts no "
-            "localization: read the IPRs there."
-        ),
-    )
-    p.add_argument(
-        "--data", choices=DATA_CHOICES, default="ising", help="Ising J=(0.3,0.7) | NLGP(g=0.01) | Kur(k)"
-    )
-    p.add_argument("--k", type=float, default=5.0, help="Kur tail index k (with --data kur; default 5)")
-    p.add_argument("--seeds", type=int, default=28, help="number of seeds 0..S-1 (default 28, as the paper)")
-    p.add_argument(
-        "--batch",
-        type=int,
-        nargs="+",
-        default=None,
-        help="batch sizes (default: 500 for ising, the recorded Fig 3 value; 10000 otherwise); "
-        "e.g. --batch 100 500 2000 10000 for the curve against SGD noise",
-    )
-    p.add_argument("--steps", type=int, default=2000, help="SGD steps (default 2000)")
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
-    p.add_argument(
-        "--init-scale", type=float, default=0.001, help="init scale of the Xavier draw (default 0.001)"
-    )
-    p.add_argument("--n", type=int, default=40, help="ring size N (default 40)")
-    p.add_argument(
-        "--predictors",
-        nargs="+",
-        default=None,
-        choices=("cubic", "exact", "meanfield"),
-        help="default: cubic exact meanfield for ising; cubic exact otherwise (meanfield is slow there)",
-    )
-    p.add_argument(
-        "--method", choices=("ode", "map"), default="ode", help="continuous ODE or the discrete map"
-    )
-    p.add_argument("--out", default=None, help="folder for the RF overlay figures and a JSON summary")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=run)
+DataChoice = data_choice()
+
+HELP = "effective-ODE predictions vs SGD: peak agreement over seeds (Fig 3 / the 26/28 table)"
+DESCRIPTION = (
+    "Train the single ReLU neuron with the Fig 3 settings (lr 0.05, 2000 steps, init 0.001) on S seeds at "
+    "each batch size, integrate the effective dynamics dw/dt = p.phi(a) - ((1-p)S0 + pS1)w from each run's "
+    "initial weights to the same time t = lr x steps, with the cubic (kurtosis) amplifier and the exact "
+    "one (and, for Ising, the exact mean-field map), and count the seeds whose predicted peak "
+    "(argmax |w_i|) is the simulated peak: exactly and within +-1 site on the ring, each with a 95% "
+    "Clopper-Pearson interval and whether the paper's 26/28 lies inside. Name any data model followed by "
+    "its parameters (default: ising with J = (0.3, 0.7)), e.g. `rfloc theory nlgp --gain 0.01` for the "
+    "Gaussian-like control or `rfloc theory kur --k 5`. Ising localizes; for NLGP(g -> 0) and Kur(5) data "
+    "the theory predicts no localization: read the IPRs there."
+)
 
 
-def make_model(data: str, n: int = 40, k: float = 5.0):
-    """Fig 3 data: Ising J=(0.3, 0.7), NLGP(g=0.01) (the Gaussian control) or Kur(k); ξ = (1, 3)."""
-    from rfloc.data import NLGP, Ising, Kur
-
-    if data == "ising":
-        return Ising(n=n, J=(0.3, 0.7))
-    if data == "gaussian":
-        return NLGP(n=n, gain=0.01)
-    if data == "kur":
-        return Kur(n=n, k=k)
-    raise ValueError(f"data must be one of {DATA_CHOICES}, got {data!r}")
+@dataclasses.dataclass(frozen=True)
+class Theory:
+    data: DataChoice = Ising(J=(0.3, 0.7))
+    """the data model (SPEC §1)"""
+    seeds: Annotated[tuple[int, ...], tyro.conf.arg(help=SEEDS_HELP + " (first = 0; the paper: 28)")] = (28,)
+    batch_size: tuple[int, ...] = ()
+    """batch sizes (default: 500 for ising, the recorded Fig 3 value; 10000 otherwise); e.g.
+    --batch-size 100 500 2000 10000 for the curve against SGD noise"""
+    steps: int = 2000
+    """SGD steps"""
+    lr: float = 0.05
+    """learning rate"""
+    init_scale: float = 0.001
+    """init scale of the Xavier draw"""
+    predictors: tuple[Literal["cubic", "exact", "meanfield"], ...] = ()
+    """default: cubic exact meanfield for ising; cubic exact otherwise (meanfield is slow there)"""
+    method: Literal["ode", "map"] = "ode"
+    """continuous ODE or the discrete map"""
+    out: Path | None = None
+    """folder for the RF overlay figures and a JSON summary"""
+    json: bool = False
+    """print the summary as JSON"""
 
 
 PROTOCOL = (
@@ -142,30 +124,28 @@ def overlay_figure(res, title: str):
     return fig
 
 
-def run(args: argparse.Namespace) -> int:
+def main(argv) -> int:
     import json
-    import math
-    from pathlib import Path
 
-    if args.seeds < 1:
-        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
-    if args.data == "kur" and not (math.isfinite(args.k) and args.k > 2):
-        raise ValueError(f"--k must be > 2 (Kur(k) needs a finite variance), got {args.k}")
-    model = make_model(args.data, args.n, args.k)
-    batches = args.batch or ([500] if args.data == "ising" else [10_000])
-    if min(batches) < 1:
-        raise ValueError(f"--batch values must be >= 1, got {batches}")
-    predictors = args.predictors or (
-        ["cubic", "exact", "meanfield"] if args.data == "ising" else ["cubic", "exact"]
+    from rfloc.data import MODEL_NAMES
+
+    args = parse(Theory, argv, "rfloc theory", DESCRIPTION)
+    model = args.data
+    data_name = MODEL_NAMES[type(model)]
+    seeds = seeds_value(args.seeds)
+    batches = list(args.batch_size) or ([500] if data_name == "ising" else [10_000])
+    predictors = list(args.predictors) or (
+        ["cubic", "exact", "meanfield"] if data_name == "ising" else ["cubic", "exact"]
     )
+
     from rfloc.protocols import peak_agreement
 
-    name = f"{args.data}" + (f"(k={args.k:g})" if args.data == "kur" else "")
-    out = Path(args.out) if args.out else None
+    name = repr(model)
+    out = args.out
     if not args.json:
         print(f"rfloc theory: {model!r}")
         print(
-            f"lr {args.lr}, steps {args.steps}, init_scale {args.init_scale}, seeds {args.seeds}, "
+            f"lr {args.lr}, steps {args.steps}, init_scale {args.init_scale}, seeds {seeds}, "
             f"batch {batches}, predictors {predictors}"
         )
         print(PROTOCOL, flush=True)
@@ -177,13 +157,13 @@ def run(args: argparse.Namespace) -> int:
             from rfloc.plot import save_figure
 
             fig = overlay_figure(res, f"{name}, batch {res.batch_size}: SGD (black) vs predicted final RFs")
-            path = save_figure(fig, out / f"theory_{args.data}_batch{res.batch_size}.png")
+            path = save_figure(fig, out / f"theory_{data_name}_batch{res.batch_size}.png")
             if not args.json:
                 print(f"  figure: {path}", flush=True)
 
     results = peak_agreement(
         model,
-        seeds=args.seeds,
+        seeds=seeds,
         batch_sizes=batches,
         lr=args.lr,
         steps=args.steps,
@@ -202,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"theory_{args.data}.json").write_text(json.dumps(summary, indent=2))
+        (out / f"theory_{data_name}.json").write_text(json.dumps(summary, indent=2))
     if args.json:
         print(json.dumps(summary, indent=2))
     return 0

@@ -1,100 +1,56 @@
 """`rfloc train`: online SGD of a neuron or a two-layer net on two-class ring data, for one configuration or
-a small grid × seeds in one compiled call; prints the final IPR / peak per run and saves a results file."""
+a grid × seeds in one compiled call; prints the final IPR / peak per run and saves a results file.
+
+Flags come from ``TrainConfig``, ``NetConfig`` and the chosen data model's dataclass (see :mod:`rfloc.cli`);
+``--config FILE.toml`` supplies the defaults that the flags then override (:func:`rfloc.train.read_toml`).
+"""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
+from typing import Annotated, Literal
 
-DATA_CHOICES = ("ising", "gaussian", "nlgp", "kur", "elliptical")
+import tyro
 
-# flag dest -> data-model field
-_DATA_FLAGS = {
-    "n": "n",
-    "xi": "xi",
-    "J": "J",
-    "gain": "gain",
-    "k": "k",
-    "radial": "radial",
-    "nu": "nu",
-    "class_proportion": "class_proportion",
-    "balanced": "balanced",
-}
-_NET_FLAGS = {
-    "net": "kind",
-    "width": "width",
-    "activation": "activation",
-    "bias": "bias",
-    "train_bias": "train_bias",
-    "bias_value": "bias_value",
-    "init_scale": "init_scale",
-}
-_TRAIN_FLAGS = {
-    "lr": "lr",
-    "batch": "batch_size",
-    "steps": "steps",
-    "eval_every": "eval_every",
-    "seed": "seed",
-}
+from rfloc.cli._common import SEEDS_HELP, option_value, parse, plain, seeds_value, with_data_choice
+from rfloc.data import Ising
+from rfloc.train import TrainConfig
+
+HELP = "train neurons / two-layer nets by online SGD and report receptive-field localization"
+DESCRIPTION = (
+    "Train a single neuron (or a K-neuron net) by online SGD on the two-class task: each step draws a "
+    "fresh batch, the loss is the batch mean of (y_hat - y)^2 (Lufkin, Saxe & Grant, SPEC §2). Several "
+    "seeds and a grid of hyper-parameters advance together in one compiled program. Prints the final "
+    "IPR = sum w^4/(sum w^2)^2 and the peak site argmax|w| of every run and saves the trajectories as a "
+    "netCDF file under --out (reused when the same configuration is asked again); --plot draws the RF "
+    "evolution (colour = training time, as in Fig 3) and the final RFs. Name the data model (ising, "
+    "gaussian, nlgp, kur, elliptical, images; default ising) followed by its parameters, e.g. "
+    "`rfloc train nlgp --gain 3 --xi 1 3 --lr 0.05`. Flags override --config."
+)
+
+TrainFlags = with_data_choice(TrainConfig, "TrainFlags", Ising())
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "train",
-        help="train neurons / two-layer nets by online SGD and report receptive-field localization",
-        description=(
-            "Train a single neuron (or a K-neuron net) by online SGD on the two-class task: each step "
-            "draws a fresh batch, the loss is the batch mean of (y_hat - y)^2. Several seeds and a small "
-            "grid of hyper-parameters advance together in one compiled program. Prints the final "
-            "IPR = sum w^4/(sum w^2)^2 and the peak site argmax|w| of every run, saves the trajectories "
-            "as a netCDF file (reused when the same configuration is asked again) and, with --plot, draws "
-            "the RF evolution (colour = training time, as in Fig 3 of Lufkin, Saxe & Grant) and the final "
-            "RFs. Flags override --config."
-        ),
-    )
-    d = p.add_argument_group("data (SPEC §1)")
-    d.add_argument("--data", choices=DATA_CHOICES, help="data model (default ising)")
-    d.add_argument("--n", type=int, help="ring size N (default 40)")
-    d.add_argument("--xi", type=float, nargs=2, metavar=("XI0", "XI1"), help="correlation lengths per class")
-    d.add_argument("--J", type=float, nargs=2, metavar=("J0", "J1"), help="Ising couplings per class")
-    d.add_argument("--gain", type=float, help="NLGP gain g")
-    d.add_argument("--k", type=float, help="Kur(k) tail index, k > 2")
-    d.add_argument("--radial", choices=("t", "shell", "custom"), help="elliptical radial law")
-    d.add_argument("--nu", type=float, help="Student-t degrees of freedom (elliptical t)")
-    d.add_argument("--class-proportion", type=float, help="P(y = 1)")
-    d.add_argument("--balanced", action="store_true", default=None, help="exactly balanced batches")
-    m = p.add_argument_group("network (SPEC §2)")
-    m.add_argument("--net", choices=("neuron", "simplenet", "mlp"), help="architecture (default neuron)")
-    m.add_argument("--width", type=int, help="hidden units K")
-    m.add_argument("--activation", choices=("relu", "sigmoid", "tanh", "erf", "linear"))
-    m.add_argument("--bias", action="store_true", default=None, help="add biases")
-    m.add_argument("--freeze-bias", dest="train_bias", action="store_false", default=None, help="fixed bias")
-    m.add_argument("--bias-value", type=float, help="initial (or fixed) bias")
-    m.add_argument("--init-scale", type=float, help="multiplies the Xavier variance (paper: 0.001)")
-    t = p.add_argument_group("training")
-    t.add_argument("--lr", type=float, help="SGD learning rate (default 0.05)")
-    t.add_argument("--batch", type=int, help="batch size (default 100)")
-    t.add_argument("--steps", type=int, help="SGD steps (default 2000)")
-    t.add_argument("--eval-every", type=int, help="record weights every this many steps (default 10)")
-    t.add_argument("--seed", type=int, help="first seed (default 0)")
-    t.add_argument("--seeds", help="number of seeds S (seed, ..., seed+S-1) or a comma list, e.g. 0,4,42")
-    t.add_argument(
-        "--grid",
-        action="append",
-        default=None,
-        metavar="NAME=V1,V2",
-        help="grid over a field (lr, init_scale, bias_value, batch_size, gain, k, ...); repeat for a product",
-    )
-    t.add_argument(
-        "--config", type=Path, help="TOML file with [data], [net], [train] tables (train: seeds, grid)"
-    )
-    o = p.add_argument_group("output")
-    o.add_argument("--results", type=Path, default=Path("results"), help="results folder (default ./results)")
-    o.add_argument("--force", action="store_true", help="recompute and overwrite an existing result")
-    o.add_argument("--plot", nargs="?", const="", default=None, metavar="PATH", help="save a figure")
-    o.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+@dataclasses.dataclass(frozen=True)
+class Train:
+    run: TrainFlags = TrainFlags()
+    seeds: Annotated[tuple[int, ...], tyro.conf.arg(help=SEEDS_HELP + " (first = --seed)")] = (1,)
+    grid: Annotated[tuple[str, ...], tyro.conf.arg(metavar="NAME=V1,V2")] = ()
+    """grid over fields (lr, init_scale, bias_value, batch_size, momentum, gain, k, ...): one NAME=V1,V2,...
+    per field; several fields give their product"""
+    config: Path | None = None
+    """TOML file with [data] (model = name), [net] and [train] tables (train: also seeds, grid)"""
+    out: Path = Path("results")
+    """results folder"""
+    force: bool = False
+    """recompute and overwrite an existing result"""
+    plot: bool = False
+    """save a figure next to the results file"""
+    no_progress: bool = False
+    """no progress bar"""
+    vectorize: Literal["map", "vmap"] = "map"
+    """runs as lax.map (bit-identical to separate runs) or batched by vmap (GPUs, large sweeps)"""
 
 
 def _parse_value(text: str):
@@ -106,107 +62,62 @@ def _parse_value(text: str):
     return {"true": True, "false": False}.get(text.lower(), text)
 
 
-def _parse_seeds(value, base: int) -> list[int]:
-    if value is None:
-        return [base]
-    if isinstance(value, int):
-        if value < 1:
-            raise ValueError(f"seeds must be >= 1, got {value}")
-        return list(range(base, base + value))
-    if isinstance(value, list):
-        return [int(v) for v in value]
-    text = str(value).strip()
-    if "," not in text:
-        try:
-            return _parse_seeds(int(text), base)
-        except ValueError:
-            raise ValueError(f"seeds must be a count or a comma list of integers, got {text!r}") from None
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"seeds must be a count or a comma list of integers, got {text!r}") from None
-
-
-def build(args: argparse.Namespace):
-    """(TrainConfig, seeds, grid) from --config and the flags (flags win)."""
-    from rfloc.data import MODELS
-    from rfloc.nn import NetConfig
-    from rfloc.train import TrainConfig
-
-    base: dict = {}
-    if args.config is not None:
-        import tomllib
-
-        if not args.config.is_file():
-            raise ValueError(f"config file {args.config} does not exist")
-        with open(args.config, "rb") as fh:
-            base = tomllib.load(fh)
-        unknown = set(base) - {"data", "net", "train"}
-        if unknown:
-            raise ValueError(f"config tables must be [data], [net], [train]; unknown: {sorted(unknown)}")
-    data = dict(base.get("data", {}))
-    net = dict(base.get("net", {}))
-    train = dict(base.get("train", {}))
-    seeds_value = train.pop("seeds", None)
-    grid = dict(train.pop("grid", {}) or {})
-
-    model = args.data or data.pop("model", "ising")
-    data.pop("model", None)
-    if args.data is not None and base.get("data", {}).get("model", args.data) != args.data:
-        data = {}  # a different model on the command line: the file's data fields do not apply
-    if model not in MODELS:
-        raise ValueError(f"data must be one of {sorted(MODELS)}, got {model!r}")
-    cls = MODELS[model]
-    fields = {f.name for f in dataclasses.fields(cls)}
-    for dest, field in _DATA_FLAGS.items():
-        value = getattr(args, dest)
-        if value is None:
-            continue
-        if field not in fields:
-            raise ValueError(f"--{dest.replace('_', '-')} does not apply to data model {model!r}")
-        data[field] = tuple(value) if isinstance(value, list) else value
-    for key in ("xi", "J"):
-        if isinstance(data.get(key), list):
-            data[key] = tuple(data[key])
-    for dest, field in _NET_FLAGS.items():
-        if getattr(args, dest) is not None:
-            net[field] = getattr(args, dest)
-    if net.get("kind", "neuron") != "neuron" and "width" not in net:
-        raise ValueError("width must be given (--width K) for a simplenet or mlp")
-    for dest, field in _TRAIN_FLAGS.items():
-        if getattr(args, dest) is not None:
-            train[field] = getattr(args, dest)
-    config = TrainConfig(data=cls(**data), net=NetConfig(**net), **train)
-
-    for item in args.grid or []:
+def parse_grid(items) -> dict:
+    """{field: [values]} from NAME=V1,V2 strings (numbers and true/false parsed)."""
+    grid = {}
+    for item in items:
         name, sep, values = item.partition("=")
-        if not sep or not name or not values:
+        if not sep or not name.strip() or not values.strip():
             raise ValueError(f"grid must look like NAME=V1,V2,..., got {item!r}")
         grid[name.strip().replace("-", "_")] = [_parse_value(v.strip()) for v in values.split(",")]
-    seeds = _parse_seeds(args.seeds if args.seeds is not None else seeds_value, config.seed)
-    return config, seeds, (grid or None)
+    return grid
 
 
-def run(args: argparse.Namespace) -> int:
+def build(argv) -> tuple[TrainConfig, int | tuple[int, ...], dict | None, Train]:
+    """(config, seeds, grid, parsed flags): --config file first, then the flags on top of it."""
+    from rfloc.train import read_toml
+
+    default, file_grid = Train(), {}
+    path = option_value(argv, "--config")
+    if path is not None:
+        config, seeds, file_grid = read_toml(path)
+        seed_kw = {}
+        if isinstance(seeds, tuple) and len(seeds) == 1:  # a one-seed list names that seed
+            config, seeds = dataclasses.replace(config, seed=seeds[0]), 1
+        if seeds is not None:
+            seed_kw["seeds"] = seeds if isinstance(seeds, tuple) else (seeds,)
+        run = TrainFlags(**{f.name: getattr(config, f.name) for f in dataclasses.fields(TrainConfig)})
+        default = dataclasses.replace(default, run=run, **seed_kw)
+        file_grid = file_grid or {}
+    args = parse(Train, argv, "rfloc train", DESCRIPTION, default=default)
+    config = plain(args.run, TrainConfig)
+    if config.net.kind != "neuron" and config.net.width == 1:
+        raise ValueError(f"width must be given (--width K, K >= 2) for a {config.net.kind}")
+    grid = {**file_grid, **parse_grid(args.grid)}
+    return config, seeds_value(args.seeds), grid or None, args
+
+
+def main(argv) -> int:
     import numpy as np
 
-    from rfloc import store
+    from rfloc import metrics, store
     from rfloc.train import run_config_dict, train_many
 
-    config, seeds, grid = build(args)
-    key = run_config_dict(config, seeds, grid)
-    path = Path(args.results) / f"{store.config_hash(key)}.nc"
+    config, seeds, grid, args = build(argv)
+    key = {**run_config_dict(config, _seed_list(config, seeds), grid), "vectorize": args.vectorize}
+    path = store.cache_path(key, args.out)
     computed = []
 
     def compute():
         computed.append(True)
-        result = train_many(config, seeds=seeds, grid=grid, progress=False if args.no_progress else None)
-        return store.to_dataset(result)
+        progress = False if args.no_progress else None
+        return train_many(config, seeds, grid, progress=progress, vectorize=args.vectorize).to_xarray()
 
-    ds = store.cached(key, compute, args.results, force=args.force)
+    ds = store.cached(key, compute, args.out, force=args.force)
     print(f"{'computed' if computed else 'loaded (cached)'}: {path}")
-    ipr = np.asarray(ds["ipr"].isel(time=-1))  # (H, S, K)
-    peak = np.asarray(ds["peak"].isel(time=-1))
+    final = ds["weights"].isel(time=-1).values  # (H, S, K, N)
+    ipr = np.asarray(metrics.ipr(final))  # (H, S, K)
+    peak = np.asarray(metrics.peak_index(final))
     diverged = np.asarray(ds["diverged"])
     div_step = np.asarray(ds["diverged_step"])
     labels = [str(v) for v in ds["setting"].values]
@@ -221,10 +132,15 @@ def run(args: argparse.Namespace) -> int:
             value = f"{ipr[h, s, 0]:.4f}" if k == 1 else f"{np.nanmean(ipr[h, s]):.4f}/{ipr[h, s, best]:.4f}"
             div = f"at step {div_step[h, s]}" if diverged[h, s] else "no"
             print(f"{label:<{width}}  {int(seed):>6}  {value:>20}  {int(peak[h, s, best]):>20}  {div}")
-    if args.plot is not None:
-        out = _plot(ds, Path(args.plot) if args.plot else path.with_suffix(".png"))
-        print(f"figure: {out}")
+    if args.plot:
+        print(f"figure: {_plot(ds, path.with_suffix('.png'))}")
     return 0
+
+
+def _seed_list(config: TrainConfig, seeds) -> list[int]:
+    from rfloc import _checks
+
+    return list(_checks.seeds(seeds, first=config.seed))
 
 
 def _plot(ds, path: Path) -> Path:

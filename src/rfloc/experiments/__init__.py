@@ -25,7 +25,6 @@ ORDER = (
     "fig4_elliptical",
     "fig4_kurtosis",
     "fig5",
-    "meanfield",
     "imp",
 )
 

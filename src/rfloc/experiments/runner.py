@@ -6,6 +6,7 @@ import dataclasses
 import time
 from pathlib import Path
 
+from rfloc import store
 from rfloc.experiments import Claim, get
 
 
@@ -21,9 +22,8 @@ class Outcome:
 
 
 def run_experiment(name: str, out: Path, quick: bool = False, force: bool = False) -> Outcome:
-    """Run (or load from out/data, keyed by the config hash) one experiment, plot it, check it."""
-    from rfloc import store
-
+    """Run (or load from out/data) one experiment, plot it, check it. The cache key is the experiment's
+    config with the rfloc version and the code hash (:func:`rfloc.store.cached`): edited code recomputes."""
     mod = get(name)
     config = {"experiment": mod.NAME, "quick": quick, **mod.config(quick)}
     calls = []

@@ -1,0 +1,5 @@
+import sys
+
+from rfloc.cli import main
+
+sys.exit(main())
