@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -119,14 +121,28 @@ def test_cached_loads_instead_of_recomputing(result, tmp_path):
     assert len(calls) == 3  # a different config is a different file
 
 
-def test_cached_rejects_file_of_another_config(result, tmp_path):
+def test_cached_sets_aside_a_file_of_another_config(result, tmp_path):
     config = {"a": 1}
     store.cached(config, lambda: result.to_xarray(), tmp_path)
     store.cache_path(config, tmp_path).rename(store.cache_path({"a": 2}, tmp_path))
-    with pytest.raises(ValueError, match="different config"):
-        store.cached({"a": 2}, lambda: result.to_xarray(), tmp_path)
+    with pytest.warns(RuntimeWarning, match="different config"):
+        ds = store.cached({"a": 2}, lambda: result.to_xarray().assign_attrs(fresh=1), tmp_path)
+    assert ds.attrs["fresh"] == 1
+    (aside,) = tmp_path.glob("*.unreadable-*")  # kept, never deleted
+    assert json.loads(store.load(aside).attrs["cache_key"])["config"] == {"a": 1}
     with pytest.raises(TypeError, match="xarray.Dataset"):
         store.cached({"a": 3}, lambda: 1, tmp_path)
+
+
+def test_cached_recovers_from_a_corrupted_file(result, tmp_path):
+    config = {"a": 1}
+    store.cached(config, lambda: result.to_xarray(), tmp_path)
+    path = store.cache_path(config, tmp_path)
+    path.write_bytes(path.read_bytes()[:200])  # truncated, as after a crash mid-copy
+    with pytest.warns(RuntimeWarning, match=path.name):
+        ds = store.cached(config, lambda: result.to_xarray().assign_attrs(fresh=1), tmp_path)
+    assert ds.attrs["fresh"] == 1 and store.load(path).attrs["fresh"] == 1
+    assert len(list(tmp_path.glob(f"{path.name}.unreadable-*"))) == 1
 
 
 def test_code_hash_follows_the_source(tmp_path):

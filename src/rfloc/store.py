@@ -13,11 +13,13 @@ change therefore recomputes instead of silently reusing an old result file; an u
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import hashlib
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,43 @@ def load(path: str | os.PathLike) -> xr.Dataset:
     return xr.load_dataset(path, engine=ENGINE)
 
 
+def move_aside(path: str | os.PathLike) -> Path:
+    """Rename an unreadable file to <name>.unreadable-<UTC time>[-i] next to it (never deleted)."""
+    path = Path(path)
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.unreadable-{stamp}")
+    i = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.unreadable-{stamp}-{i}")
+        i += 1
+    os.rename(path, target)
+    return target
+
+
+def load_or_set_aside(
+    path: str | os.PathLike, check: Callable[[xr.Dataset], None] | None = None
+) -> xr.Dataset | None:
+    """Load a result file; None, with a warning naming it, if it cannot be read or ``check(ds)`` raises,
+    after moving it aside (:func:`move_aside`) so that the caller recomputes it."""
+    path = Path(path)
+    try:
+        ds = load(path)
+        if check is not None:
+            check(ds)
+    # A truncated or corrupted netCDF file surfaces as OSError, ValueError, KeyError or RuntimeError from
+    # h5py / h5netcdf / xarray depending on where the damage is, so any failure to read counts.
+    except Exception as err:
+        aside = move_aside(path)
+        warnings.warn(
+            f"result file {path} cannot be used ({type(err).__name__}: {err}); moved it aside to "
+            f"{aside.name} and recomputing",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return ds
+
+
 def cached(
     config: Mapping[str, Any],
     compute: Callable[[], xr.Dataset],
@@ -118,16 +157,21 @@ def cached(
     :func:`cache_key` (config, rfloc version, code hash), so changed code never reuses an old file.
 
     force=True recomputes and overwrites. The full key is kept in the file's "cache_key" attribute and
-    checked on load, so a renamed or colliding file is reported instead of silently returned.
+    checked on load; a file that cannot be read or holds another key is named in a warning, moved aside
+    (never deleted) and recomputed.
     """
     key_dict = cache_key(config)
     key = canonical_json(key_dict)
     path = cache_path(config, root)
     if path.exists() and not force:
-        ds = load(path)
-        if ds.attrs.get("cache_key", key) != key:
-            raise ValueError(f"{path} holds a different config than requested; recompute with force=True")
-        return ds
+
+        def same_key(ds: xr.Dataset) -> None:
+            if ds.attrs.get("cache_key") != key:
+                raise ValueError("it holds a different config than requested")
+
+        ds = load_or_set_aside(path, same_key)
+        if ds is not None:
+            return ds
     ds = compute()
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"compute() must return an xarray.Dataset, got {type(ds).__name__}")

@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as _dt
 import functools
-import hashlib
 import logging
 import numbers
 import os
 import time
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,17 +44,6 @@ JOB_KEY_ATTR = "sweep_job_key"
 
 
 # ---- code identity ------------------------------------------------------------------------------------
-
-
-@functools.cache
-def code_hash() -> str:
-    """First 16 hex chars of the sha256 over rfloc's Python source files (relative path and bytes)."""
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 # ---- configuration fields by name ----------------------------------------------------------------------
@@ -166,7 +152,7 @@ class Job:
             "seeds": list(self.seeds),
             "setting": self.setting,
             "key": self.key,
-            "code_hash": code_hash(),
+            "code_hash": store.code_hash(),
         }
 
     def describe(self) -> str:
@@ -285,7 +271,7 @@ class Sweep:
                         "setting": setting,
                         "batched": list(self.batched),
                         "rfloc_version": __version__,
-                        "code_hash": code_hash(),
+                        "code_hash": store.code_hash(),
                     }
                 )
                 jobs.append(Job(point, c, setting, config, grid, tuple(seeds), key))
@@ -335,9 +321,7 @@ def load_spec(path: str | os.PathLike) -> Sweep:
 
 def _result_dataset(result) -> xr.Dataset:
     """The labelled Dataset of a TrainResult (dims setting, seed, time, neuron, input)."""
-    if hasattr(result, "to_xarray"):
-        return result.to_xarray()
-    return store.to_dataset(result)
+    return result.to_xarray()
 
 
 def _label(setting: Mapping) -> str:
@@ -361,9 +345,10 @@ def run_job(job: Mapping) -> xr.Dataset:
     every run. Module-level so that Dask workers import it, and reuse their compiled programs, by name."""
     from rfloc.train import train_many
 
-    if job["code_hash"] != code_hash():
+    if job["code_hash"] != store.code_hash():
         raise RuntimeError(
-            f"this worker runs other rfloc code (hash {code_hash()}) than the client ({job['code_hash']}); "
+            f"this worker runs other rfloc code (hash {store.code_hash()}) than the client "
+            f"({job['code_hash']}); "
             "install the same rfloc version on every worker"
         )
     config = TrainConfig.from_dict(job["config"])
@@ -381,38 +366,15 @@ def run_job(job: Mapping) -> xr.Dataset:
 # ---- reading result files --------------------------------------------------------------------------------
 
 
-def move_aside(path: Path) -> Path:
-    """Rename an unreadable file to <name>.unreadable-<UTC time>[-i] next to it (never deleted)."""
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
-    target = path.with_name(f"{path.name}.unreadable-{stamp}")
-    i = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.unreadable-{stamp}-{i}")
-        i += 1
-    os.rename(path, target)
-    return target
-
-
 def load_result(path: str | os.PathLike, key: str | None = None) -> xr.Dataset | None:
-    """Load a result file fully into memory; None, with a warning naming it, if it cannot be read (or holds
-    another job than ``key``), after moving it aside so that it is recomputed."""
-    path = Path(path)
-    try:
-        ds = xr.load_dataset(path, engine=ENGINE)
+    """Load a job's result file; None (named in a warning, moved aside, so that it is recomputed) if it
+    cannot be read or holds another job than ``key``."""
+
+    def same_job(ds: xr.Dataset) -> None:
         if key is not None and ds.attrs.get(JOB_KEY_ATTR) != key:
             raise ValueError(f"it holds job {ds.attrs.get(JOB_KEY_ATTR)!r}, not {key!r}")
-    # A truncated or corrupted netCDF file surfaces as OSError, ValueError, KeyError or RuntimeError from
-    # h5py / h5netcdf / xarray depending on where the damage is, so any failure to read counts.
-    except Exception as err:
-        aside = move_aside(path)
-        warnings.warn(
-            f"result file {path} cannot be read ({type(err).__name__}: {err}); moved it aside to "
-            f"{aside.name} and recomputing",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return None
-    return ds
+
+    return store.load_or_set_aside(path, same_job)
 
 
 # ---- executors ------------------------------------------------------------------------------------------
@@ -517,7 +479,7 @@ def merge(sweep: Sweep, results: Mapping[str, xr.Dataset]) -> xr.Dataset | None:
         sweep=store.canonical_json(sweep.to_dict()),
         sweep_key=sweep.key,
         rfloc_version=__version__,
-        code_hash=code_hash(),
+        code_hash=store.code_hash(),
     )
 
 

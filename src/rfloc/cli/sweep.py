@@ -3,46 +3,50 @@ in process or on Dask; the logic lives in :mod:`rfloc.sweep`."""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
+import json
 from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+from rfloc.cli._common import parse
+
+HELP = "run a grid × seeds sweep as cached, resumable jobs (in process or on Dask)"
+DESCRIPTION = (
+    "Run the sweep described by SPEC.toml ([data], [net], [train], [grid], [sweep] tables; see "
+    "examples/sweep-small.toml). Each job (one grid point × one seed chunk) writes one result file "
+    "under OUT/jobs, named by a hash of its config, seeds, rfloc version and source code; existing "
+    "files are loaded, never recomputed, so an interrupted sweep resumes. An unreadable file is "
+    "moved aside and recomputed. The merged Dataset is written to OUT/sweep-<hash>.nc when every "
+    "job succeeded. Exit status 1 if any job failed."
+)
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "sweep",
-        help="run a grid × seeds sweep as cached, resumable jobs (in process or on Dask)",
-        description=(
-            "Run the sweep described by SPEC.toml ([data], [net], [train], [grid], [sweep] tables; see "
-            "examples/sweep-small.toml). Each job (one grid point × one seed chunk) writes one result file "
-            "under OUT/jobs, named by a hash of its config, seeds, rfloc version and source code; existing "
-            "files are loaded, never recomputed, so an interrupted sweep resumes. An unreadable file is "
-            "moved aside and recomputed. The merged Dataset is written to OUT/sweep-<hash>.nc when every "
-            "job succeeded. Exit status 1 if any job failed."
-        ),
-    )
-    p.add_argument("spec", type=Path, help="sweep spec (TOML)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, help="run on a Dask LocalCluster of N spawned worker processes")
-    where.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)"
-    )
-    p.add_argument(
-        "--threads-per-worker",
-        type=int,
-        default=1,
-        help="XLA threads per LocalCluster worker (1: pinned to one thread; more: XLA uses all cores)",
-    )
-    p.add_argument("--out", type=Path, help="output folder (default results/sweeps/<spec name>)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    spec: Annotated[Path, tyro.conf.Positional, tyro.conf.arg(metavar="SPEC.toml")]
+    """sweep spec (TOML)"""
+    workers: int | None = None
+    """run on a Dask LocalCluster of N spawned worker processes"""
+    scheduler: str | None = None
+    """run on an existing Dask cluster (tcp://host:8786)"""
+    threads_per_worker: int = 1
+    """XLA threads per LocalCluster worker (1: pinned to one thread; more: XLA uses all cores)"""
+    out: Path | None = None
+    """output folder (default results/sweeps/<spec name>)"""
+    json: bool = False
+    """print the summary as JSON"""
+    no_progress: bool = False
+    """no progress bar"""
 
 
-def run(args: argparse.Namespace) -> int:
-    import json
-
+def main(argv) -> int:
+    args = parse(Sweep, argv, "rfloc sweep", DESCRIPTION)
     from rfloc.sweep import load_spec, run_sweep
 
+    if args.workers is not None and args.scheduler is not None:
+        raise ValueError("give at most one of --workers and --scheduler")
     sweep = load_spec(args.spec)
     out = args.out if args.out is not None else Path("results") / "sweeps" / args.spec.stem
     result = run_sweep(
