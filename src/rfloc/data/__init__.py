@@ -8,7 +8,7 @@ and ``marginal``; see ``../shared/SPEC.md`` §1 for the laws.
 from rfloc.data.base import MODEL_NAMES, DataModel, sample_labels
 from rfloc.data.elliptical import Elliptical
 from rfloc.data.gaussian import NLGP, GaussianGP, Kur
-from rfloc.data.images import NaturalImages
+from rfloc.data.images import ImagePatches, NaturalImages
 from rfloc.data.ising import Ising
 from rfloc.data.marginals import Marginal
 from rfloc.data.ring import ring_distance, ring_kernel
@@ -33,6 +33,7 @@ __all__ = [
     "GaussianGP",
     "Ising",
     "Kur",
+    "ImagePatches",
     "Marginal",
     "NaturalImages",
     "from_dict",
