@@ -384,7 +384,7 @@ class ImagePatches(DataModel):
         return jnp.where(y[:, None] == 1, x1, x0)
 
     def patches(self, label: int) -> np.ndarray:
-        """The natural pool of class `label` (pool, n**dim) float64 (read-only), whatever ``gaussian`` says."""
+        """Natural pool of class `label` (pool, n**dim) float64 (read-only), whatever ``gaussian`` says."""
         return self._pools[self.covariance_check_label(label)]
 
     def class_covariance(self, label: int) -> np.ndarray:

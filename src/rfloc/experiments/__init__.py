@@ -26,6 +26,7 @@ ORDER = (
     "fig4_kurtosis",
     "fig5",
     "meanfield",
+    "natural_images",
 )
 
 
