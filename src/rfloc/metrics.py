@@ -276,26 +276,36 @@ def _gabor_project(p, n: int):
 
 def _gabor_init(w, n: int):
     """Grid search: for every (x₀, y₀, θ, σ, f) on a coarse grid the best (a, b) is a 2-column linear least
-    squares; keep the template explaining most of ‖w‖². Returns p (F, 8)."""
+    squares. Returns, for each grid frequency, the template explaining most of ‖w‖²: p (F, S, 8) — one start
+    per frequency, because a Gabor with few cycles under its envelope has near-equivalent fits at other
+    frequencies, and LM started from the best one alone can stay in the wrong basin."""
     xs = jnp.linspace(1.0, n - 2.0, 6)
     th = jnp.arange(8) * jnp.pi / 8
     sig = jnp.array([1.0, 2.0, 3.5]) * n / 12
     fr = jnp.array([0.05, 0.1, 0.17, 0.25, 0.35])
-    g = jnp.stack(jnp.meshgrid(xs, xs, th, jnp.log(sig), fr, indexing="ij"), -1).reshape(-1, 5)
+    # frequency first so that templates group by frequency: (S, M/S, 5)
+    g = jnp.stack(jnp.meshgrid(fr, xs, xs, th, jnp.log(sig), indexing="ij"), -1).reshape(len(fr), -1, 5)
+    g = g[..., jnp.array([1, 2, 3, 4, 0])]  # (x₀, y₀, θ, log σ, f)
+    ones, zeros = jnp.ones(g.shape[:-1] + (1,)), jnp.zeros(g.shape[:-1] + (1,))
     # isotropic envelope at init: log σ_u = log σ_v
-    pc = jnp.concatenate([g[:, :4], g[:, 3:4], g[:, 4:5], jnp.ones((len(g), 1)), jnp.zeros((len(g), 1))], 1)
-    ps = pc.at[:, 6].set(0.0).at[:, 7].set(1.0)
-    tc = jax.vmap(lambda p: _gabor_model(p, n))(pc)  # (M, n*n)
-    ts = jax.vmap(lambda p: _gabor_model(p, n))(ps)
-    cc, ss, cs = jnp.sum(tc * tc, 1), jnp.sum(ts * ts, 1), jnp.sum(tc * ts, 1)
+    pc = jnp.concatenate([g[..., :4], g[..., 3:4], g[..., 4:5], ones, zeros], -1)
+    ps = pc.at[..., 6].set(0.0).at[..., 7].set(1.0)
+    model = jax.vmap(jax.vmap(lambda p: _gabor_model(p, n)))
+    tc, ts = model(pc), model(ps)  # (S, M/S, n*n)
+    cc, ss, cs = jnp.sum(tc * tc, -1), jnp.sum(ts * ts, -1), jnp.sum(tc * ts, -1)
     det = cc * ss - cs**2
-    proj_c, proj_s = w @ tc.T, w @ ts.T  # (F, M)
+    proj_c = jnp.einsum("fi,smi->fsm", w, tc)
+    proj_s = jnp.einsum("fi,smi->fsm", w, ts)
     explained = (ss * proj_c**2 - 2 * cs * proj_c * proj_s + cc * proj_s**2) / det
-    best = jnp.argmax(explained, axis=1)
-    pcb, pss = proj_c[jnp.arange(len(w)), best], proj_s[jnp.arange(len(w)), best]
-    a = (ss[best] * pcb - cs[best] * pss) / det[best]
-    b = (cc[best] * pss - cs[best] * pcb) / det[best]
-    return pc[best].at[:, 6].set(a).at[:, 7].set(b)
+    best = jnp.argmax(explained, axis=-1)  # (F, S)
+    take = lambda a: jnp.take_along_axis(a, best[..., None], axis=-1)[..., 0]  # noqa: E731
+    pcb, psb = take(proj_c), take(proj_s)
+    ssb, ccb, csb, detb = (jnp.broadcast_to(v, explained.shape) for v in (ss, cc, cs, det))
+    ssb, ccb, csb, detb = take(ssb), take(ccb), take(csb), take(detb)
+    a = (ssb * pcb - csb * psb) / detb
+    b = (ccb * psb - csb * pcb) / detb
+    start = pc[jnp.arange(len(fr))[None, :], best]  # (F, S, 8)
+    return start.at[..., 6].set(a).at[..., 7].set(b)
 
 
 def _gabor_lm(p, w, n: int, iters: int):
@@ -326,7 +336,10 @@ def _gabor_lm(p, w, n: int, iters: int):
 def _gabor_fit_flat(w, n: int, iters: int):
     top = jnp.max(jnp.abs(w), axis=-1, keepdims=True)
     ws = w / jnp.where(top > 0, top, 1.0)
-    p = jax.vmap(lambda q, v: _gabor_lm(q, v, n, iters))(_gabor_init(ws, n), ws)
+    starts = _gabor_init(ws, n)  # (F, S, 8)
+    runs = jax.vmap(jax.vmap(lambda q, v: _gabor_lm(q, v, n, iters), in_axes=(0, None)))(starts, ws)
+    costs = jnp.sum((jax.vmap(jax.vmap(lambda q: _gabor_model(q, n)))(runs) - ws[:, None]) ** 2, -1)
+    p = runs[jnp.arange(len(ws)), jnp.argmin(costs, axis=1)]
     fitted = jax.vmap(lambda q: _gabor_model(q, n))(p)
     ss_tot = jnp.sum((ws - ws.mean(-1, keepdims=True)) ** 2, -1)
     r2 = 1 - jnp.sum((fitted - ws) ** 2, -1) / ss_tot
@@ -341,7 +354,8 @@ def gabor_fit(w, n: int, iters: int = 40) -> GaborFit:
     """Least-squares 2-D Gabor fit (see :class:`GaborFit`) of RFs w (..., n*n) flattened row-major.
 
     A coarse grid search (the carrier's amplitude and phase solved in closed form for each template) picks
-    the start, then `iters` Levenberg–Marquardt steps refine all 8 parameters jointly, batched over RFs.
+    one start per grid frequency; `iters` Levenberg–Marquardt steps refine all 8 parameters jointly from
+    each, batched over RFs, and the best fit is kept.
     Bounds: σ in [0.5, n/2] pixels, f in [0, 1/2], centre inside the patch.
     """
     _ring_size(n)
