@@ -313,6 +313,17 @@ def extract(names, positions: np.ndarray, window: tuple[int, int], blur: float, 
     return out
 
 
+@cache
+def _pool(names, window, num, seed, blur, white, f0):
+    """(patches (num, N) read-only, (mean, covariance), covariance root float32), shared by every model
+    with the same pool (e.g. a task and its Gaussian control)."""
+    pos = pool_positions(names, window, num, seed)
+    x = extract(names, pos, window, blur, white, f0)
+    x.setflags(write=False)
+    mean, cov = _moments(x)
+    return x, (mean, cov), _psd_root(cov).astype(np.float32)
+
+
 @register("image_patches")
 @dataclasses.dataclass(frozen=True)
 class ImagePatches(DataModel):
@@ -348,27 +359,24 @@ class ImagePatches(DataModel):
         if not isinstance(self.whiten, bool):
             raise ValueError(f"whiten must be a bool, got {self.whiten!r}")
         self._set("f0", _checks.real("f0", self.f0, low=0.0, high=0.5 * np.sqrt(2), low_open=True))
-        _checks.integer("pool", self.pool, minimum=self.n_inputs + 1)
-        _checks.integer("pool_seed", self.pool_seed, minimum=0)
         shapes = np.array([greyscale(name).shape for name in imgs])
         limit = int(shapes.min()) if self.dim == 2 else int(shapes[:, 1].min())
         if self.n > limit:
             raise ValueError(f"n must be <= {limit} (the smallest image) for dim={self.dim}, got {self.n}")
+        _checks.integer("pool", self.pool, minimum=self.n_inputs + 1)
+        _checks.integer("pool_seed", self.pool_seed, minimum=0)
 
     def _window(self) -> tuple[int, int]:
         return (self.n, self.n) if self.dim == 2 else (1, self.n)
 
     def _prepare(self):
-        pos = pool_positions(self.images, self._window(), self.pool, self.pool_seed)
-        pools, moments = [], []
-        for b in self.blur:
-            x = extract(self.images, pos, self._window(), b, self.whiten, self.f0)
-            x.setflags(write=False)
-            pools.append(x)
-            moments.append(_moments(x))
-        self._set("_pools", tuple(pools))
-        self._set("_moments", tuple(moments))
-        self._set("_roots", tuple(_psd_root(c).astype(np.float32) for _, c in moments))
+        pools = [
+            _pool(self.images, self._window(), self.pool, self.pool_seed, b, self.whiten, self.f0)
+            for b in self.blur
+        ]
+        self._set("_pools", tuple(p[0] for p in pools))
+        self._set("_moments", tuple(p[1] for p in pools))
+        self._set("_roots", tuple(p[2] for p in pools))
 
     def _class_x(self, key, label: int, num: int):
         if self.gaussian[label]:

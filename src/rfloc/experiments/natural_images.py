@@ -52,8 +52,8 @@ _PAPER = {
 _DEFAULT = {
     "pool": 100_000,
     "sparse": {"atoms": 100, "num": 10_000, "epochs": 1, "alpha": 3.0, "batch": 256},
-    "ica": {"num": 10_000, "max_iter": 200},
-    "nets": {"width": 20, "steps": 1000, "batch": 250},
+    "ica": {"num": 5000, "max_iter": 100},
+    "nets": {"width": 20, "steps": 500, "batch": 200},
 }
 _QUICK = {
     "pool": 20_000,
