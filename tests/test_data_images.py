@@ -59,3 +59,104 @@ def test_round_trip_and_marginal():
     model = NaturalImages(n=8, blur=(1.0, 2.0))
     assert from_dict(model.to_dict()) == model
     assert model.marginal.kurtosis > 1.0 and model.marginal.transform is None
+
+
+# ---- photographs, whitening, kurtosis, pooled patches and their Gaussian surrogate ----------------------
+
+
+def test_every_shipped_photograph_loads_offline(monkeypatch):
+    import socket
+
+    from rfloc.data import images
+
+    def no_network(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    images.greyscale.cache_clear()
+    images.load_status.cache_clear()
+    status = images.load_status()
+    assert set(status) == set(images.IMAGES)
+    assert {k: v for k, v in status.items() if v is not None} == {}
+    for name in images.available_images():
+        img = images.greyscale(name)
+        assert img.ndim == 2 and min(img.shape) >= 300 and 0 <= img.min() and img.max() <= 1
+
+
+def test_whitening_multiplies_by_the_filter():
+    from rfloc.data.images import whiten, whitening_filter
+
+    # A cosine sampled at half-pixel offsets with f = k/(2H) is exactly periodic under the mirror
+    # extension, so whitening must multiply it by R(f) = f exp(−(f/f₀)⁴), to round-off.
+    h, w, k = 64, 48, 20
+    f = k / (2 * h)
+    rows = np.arange(h)[:, None] + 0.5
+    img = np.cos(2 * np.pi * f * rows) * np.ones((1, w))
+    np.testing.assert_allclose(whiten(img), whitening_filter(f) * img, atol=1e-12)
+    # R peaks at f₀/√2 (dR/df = e^{−(f/f₀)⁴}(1 − 4f⁴/f₀⁴)) and vanishes at f = 0
+    grid = np.linspace(0, 0.7, 7001)
+    assert abs(grid[np.argmax(whitening_filter(grid))] - 0.4 / 2**0.5) < 1e-4 and whitening_filter(0.0) == 0
+
+
+def test_kurtosis_from_block_sums_is_the_sample_kurtosis():
+    from rfloc.data.images import _block_sums, _kurtosis_from_sums
+    from rfloc.metrics import excess_kurtosis
+
+    x = np.random.default_rng(0).standard_t(5, (64, 96)) + 0.3
+    sums = _block_sums(x, 16)
+    got = _kurtosis_from_sums(sums.sum(0), x.size)
+    # excess_kurtosis runs in float32: relative round-off ~1e-6 on moments of order 10
+    assert abs(got - float(excess_kurtosis(x.ravel()))) < 1e-3
+
+
+def test_whitened_photograph_kurtosis_interval():
+    from rfloc.data.images import kurtosis_bootstrap
+
+    out = kurtosis_bootstrap(["china"], n_boot=200)
+    est, lo, hi = out["china"]
+    assert out["pooled"] == pytest.approx(out["china"], rel=0.2)
+    # whitened natural images are sparse (heavy-tailed): excess kurtosis well above 0
+    assert 0 < lo <= est <= hi
+
+
+def test_pooled_patches_and_gaussian_surrogate():
+    from rfloc.data import ImagePatches
+
+    model = ImagePatches(n=4, images=("camera", "china"), gaussian=(True, False), pool=20_000)
+    assert model.n_inputs == 16 and model.images == ("camera", "china")
+    x, y = model.sample(jax.random.key(0), 100_000)
+    x, y = np.asarray(x, np.float64), np.asarray(y)
+    for label in (0, 1):
+        xl = x[y == label]
+        mean = xl.mean(0)
+        cov, se = empirical_covariance(xl - mean)
+        assert_within_se(cov, model.class_covariance(label), se, what=f"class {label}")
+    # the surrogate is Gaussian (excess kurtosis 0 within 6 SE ≈ 6·sqrt(24/n)); natural pixels are not
+    x0 = x[y == 0].ravel()
+    k0 = ((x0 - x0.mean()) ** 4).mean() / x0.var() ** 2 - 3
+    assert abs(k0) < 6 * np.sqrt(24 / len(x0))
+    assert model.marginal.excess_kurtosis > 1.0
+    assert from_dict(model.to_dict()) == model
+
+
+def test_natural_images_of_different_sizes_are_cropped():
+    model = NaturalImages(n=8, images=("camera", "rocket"))
+    assert model._pixels.shape == (2, 427, 512)
+    assert model.sample(jax.random.key(0), 10)[0].shape == (10, 64)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"images": ("china", "lena")}, "images[1]"),
+        ({"gaussian": (True,)}, "gaussian"),
+        ({"pool": 10}, "pool"),
+        ({"f0": 0.0}, "f0"),
+        ({"n": 400}, "n"),
+    ],
+)
+def test_image_patches_invalid(kwargs, name):
+    from rfloc.data import ImagePatches
+
+    with pytest.raises(ValueError, match="^" + re.escape(name) + " "):
+        ImagePatches(**{"pool": 1000, **kwargs})

@@ -224,3 +224,192 @@ def excess_kurtosis(x, axis: int = 0) -> jnp.ndarray:
     d = x - jnp.mean(x, axis=axis, keepdims=True)
     m2 = jnp.mean(d**2, axis=axis)
     return jnp.mean(d**4, axis=axis) / m2**2 - 3.0
+
+
+# ---- 2-D Gabor fit ----------------------------------------------------------------------------------------
+
+
+class GaborFit(NamedTuple):
+    """Least-squares 2-D Gabor fit of n×n RFs; every field has the RFs' leading shape.
+
+    Model: A·exp(−u²/(2σ_u²) − v²/(2σ_v²))·cos(2πf·u + φ), with u = (x − x₀)cos θ + (y − y₀)sin θ along the
+    carrier's wave vector and v across it; x = column, y = row index (pixels, 0-based).
+    """
+
+    r2: jnp.ndarray  # 1 − SS_res / Σ(w − mean w)²
+    x0: jnp.ndarray  # envelope centre, column (pixels)
+    y0: jnp.ndarray  # envelope centre, row (pixels)
+    theta: jnp.ndarray  # orientation of the wave vector in [0, π), from the column axis towards the row axis
+    sigma_u: jnp.ndarray  # envelope s.d. along the wave vector (pixels)
+    sigma_v: jnp.ndarray  # envelope s.d. across it (pixels)
+    frequency: jnp.ndarray  # cycles/pixel, in [0, 1/2]
+    phase: jnp.ndarray  # φ in (−π, π]
+    amplitude: jnp.ndarray  # A >= 0, in the units of w
+
+    @property
+    def width(self) -> jnp.ndarray:
+        """Envelope width sqrt(σ_u σ_v) (pixels): the s.d. of the isotropic envelope of the same area."""
+        return jnp.sqrt(self.sigma_u * self.sigma_v)
+
+
+# Envelope s.d. bounds (pixels). Below half a pixel the "Gabor" is one pixel; above n/2 its envelope no
+# longer fits in the patch and a plane wave would pass for a Gabor, so the fit may not use it.
+GABOR_SIGMA_MIN = 0.5
+
+
+def _gabor_sigma_max(n: int) -> float:
+    return n / 2
+
+
+def _gabor_grid(n: int) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Pixel coordinates (x, y), each (n*n,) row-major: x = column, y = row."""
+    y, x = jnp.meshgrid(jnp.arange(n, dtype=jnp.float32), jnp.arange(n, dtype=jnp.float32), indexing="ij")
+    return x.ravel(), y.ravel()
+
+
+def _gabor_model(p, n: int) -> jnp.ndarray:
+    """Gabor (n*n,) from p = (x₀, y₀, θ, log σ_u, log σ_v, f, a, b): envelope × (a cos 2πfu + b sin 2πfu)."""
+    x, y = _gabor_grid(n)
+    x0, y0, th, lsu, lsv, f, a, b = (p[i] for i in range(8))
+    dx, dy = x - x0, y - y0
+    u = dx * jnp.cos(th) + dy * jnp.sin(th)
+    v = -dx * jnp.sin(th) + dy * jnp.cos(th)
+    env = jnp.exp(-0.5 * (u**2 * jnp.exp(-2 * lsu) + v**2 * jnp.exp(-2 * lsv)))
+    return env * (a * jnp.cos(2 * jnp.pi * f * u) + b * jnp.sin(2 * jnp.pi * f * u))
+
+
+def _gabor_project(p, n: int):
+    lo = jnp.array(
+        [-0.5, -0.5, -jnp.inf, jnp.log(GABOR_SIGMA_MIN), jnp.log(GABOR_SIGMA_MIN), 0.0, -jnp.inf, -jnp.inf]
+    )
+    hi = jnp.array(
+        [n - 0.5, n - 0.5, jnp.inf, jnp.log(_gabor_sigma_max(n)), jnp.log(_gabor_sigma_max(n)), 0.5]
+    )
+    hi = jnp.concatenate([hi, jnp.array([jnp.inf, jnp.inf])])
+    return jnp.clip(p, lo, hi)
+
+
+def _gabor_init(w, n: int):
+    """Grid search: for every (x₀, y₀, θ, σ, f) on a coarse grid the best (a, b) is a 2-column linear least
+    squares. Returns, for each grid frequency, the template explaining most of ‖w‖²: p (F, S, 8) — one start
+    per frequency, because a Gabor with few cycles under its envelope has near-equivalent fits at other
+    frequencies, and LM started from the best one alone can stay in the wrong basin."""
+    xs = jnp.linspace(1.0, n - 2.0, 6)
+    th = jnp.arange(8) * jnp.pi / 8
+    sig = jnp.array([1.0, 2.0, 3.5]) * n / 12
+    fr = jnp.array([0.05, 0.1, 0.17, 0.25, 0.35])
+    # frequency first so that templates group by frequency: (S, M/S, 5)
+    g = jnp.stack(jnp.meshgrid(fr, xs, xs, th, jnp.log(sig), indexing="ij"), -1).reshape(len(fr), -1, 5)
+    g = g[..., jnp.array([1, 2, 3, 4, 0])]  # (x₀, y₀, θ, log σ, f)
+    ones, zeros = jnp.ones(g.shape[:-1] + (1,)), jnp.zeros(g.shape[:-1] + (1,))
+    # isotropic envelope at init: log σ_u = log σ_v
+    pc = jnp.concatenate([g[..., :4], g[..., 3:4], g[..., 4:5], ones, zeros], -1)
+    ps = pc.at[..., 6].set(0.0).at[..., 7].set(1.0)
+    model = jax.vmap(jax.vmap(lambda p: _gabor_model(p, n)))
+    tc, ts = model(pc), model(ps)  # (S, M/S, n*n)
+    cc, ss, cs = jnp.sum(tc * tc, -1), jnp.sum(ts * ts, -1), jnp.sum(tc * ts, -1)
+    det = cc * ss - cs**2
+    proj_c = jnp.einsum("fi,smi->fsm", w, tc)
+    proj_s = jnp.einsum("fi,smi->fsm", w, ts)
+    explained = (ss * proj_c**2 - 2 * cs * proj_c * proj_s + cc * proj_s**2) / det
+    best = jnp.argmax(explained, axis=-1)  # (F, S)
+    take = lambda a: jnp.take_along_axis(a, best[..., None], axis=-1)[..., 0]  # noqa: E731
+    pcb, psb = take(proj_c), take(proj_s)
+    ssb, ccb, csb, detb = (jnp.broadcast_to(v, explained.shape) for v in (ss, cc, cs, det))
+    ssb, ccb, csb, detb = take(ssb), take(ccb), take(csb), take(detb)
+    a = (ssb * pcb - csb * psb) / detb
+    b = (ccb * psb - csb * pcb) / detb
+    start = pc[jnp.arange(len(fr))[None, :], best]  # (F, S, 8)
+    return start.at[..., 6].set(a).at[..., 7].set(b)
+
+
+def _gabor_lm(p, w, n: int, iters: int):
+    """Levenberg–Marquardt on ‖model(p) − w‖², steps projected onto the bounds; fixed iteration count."""
+
+    def res(q):
+        return _gabor_model(q, n) - w
+
+    def body(_, carry):
+        q, lam, cost = carry
+        r = res(q)
+        jac = jax.jacfwd(res)(q)
+        hess = jac.T @ jac
+        # damped normal equations, SPD: a Cholesky solve (compiles much faster than a batched LU)
+        chol = jnp.linalg.cholesky(hess + lam * jnp.diag(jnp.diag(hess) + 1e-9))
+        step = jax.scipy.linalg.cho_solve((chol, True), -(jac.T @ r))
+        q_new = _gabor_project(q + step, n)
+        c_new = jnp.sum(res(q_new) ** 2)
+        ok = c_new < cost
+        return jnp.where(ok, q_new, q), jnp.where(ok, lam * 0.3, lam * 10.0), jnp.where(ok, c_new, cost)
+
+    p = _gabor_project(p, n)
+    q, _, _ = jax.lax.fori_loop(0, iters, body, (p, jnp.float32(1e-2), jnp.sum(res(p) ** 2)))
+    return q
+
+
+@partial(jax.jit, static_argnames=("n", "iters"))
+def _gabor_fit_flat(w, n: int, iters: int):
+    top = jnp.max(jnp.abs(w), axis=-1, keepdims=True)
+    ws = w / jnp.where(top > 0, top, 1.0)
+    starts = _gabor_init(ws, n)  # (F, S, 8)
+    runs = jax.vmap(jax.vmap(lambda q, v: _gabor_lm(q, v, n, iters), in_axes=(0, None)))(starts, ws)
+    costs = jnp.sum((jax.vmap(jax.vmap(lambda q: _gabor_model(q, n)))(runs) - ws[:, None]) ** 2, -1)
+    p = runs[jnp.arange(len(ws)), jnp.argmin(costs, axis=1)]
+    fitted = jax.vmap(lambda q: _gabor_model(q, n))(p)
+    ss_tot = jnp.sum((ws - ws.mean(-1, keepdims=True)) ** 2, -1)
+    r2 = 1 - jnp.sum((fitted - ws) ** 2, -1) / ss_tot
+    # θ and θ + π describe the same Gabor with the sine part negated: fold θ into [0, π)
+    turns = jnp.floor(p[:, 2] / jnp.pi)
+    theta = p[:, 2] - turns * jnp.pi
+    a, b = p[:, 6], jnp.where(jnp.mod(turns, 2) == 1, -p[:, 7], p[:, 7])
+    return r2, p[:, 0], p[:, 1], theta, jnp.exp(p[:, 3]), jnp.exp(p[:, 4]), p[:, 5], a, b, top[:, 0]
+
+
+def gabor_fit(w, n: int, iters: int = 40) -> GaborFit:
+    """Least-squares 2-D Gabor fit (see :class:`GaborFit`) of RFs w (..., n*n) flattened row-major.
+
+    A coarse grid search (the carrier's amplitude and phase solved in closed form for each template) picks
+    one start per grid frequency; `iters` Levenberg–Marquardt steps refine all 8 parameters jointly from
+    each, batched over RFs, and the best fit is kept.
+    Bounds: σ in [0.5, n/2] pixels, f in [0, 1/2], centre inside the patch.
+    """
+    _ring_size(n)
+    iters = int(iters)
+    if iters < 0:
+        raise ValueError(f"iters must be an integer >= 0, got {iters}")
+    w = _rf(w)
+    if w.shape[-1] != n * n:
+        raise ValueError(f"w must have n*n = {n * n} inputs on its last axis for n = {n}, got {w.shape[-1]}")
+    lead = w.shape[:-1]
+    flat = w.reshape(-1, n * n).astype(jnp.float32)
+    count = flat.shape[0]
+    # pad the batch to a multiple of 128 RFs: one compiled program serves every batch size up to it
+    padded = jnp.zeros((max(128, -(-count // 128) * 128), n * n), jnp.float32).at[:count].set(flat)
+    padded = padded.at[count:, 0].set(1.0)
+    outs = _gabor_fit_flat(padded, n, iters)
+    r2, x0, y0, th, su, sv, f, a, b, top = (v[:count] for v in outs)
+    out = GaborFit(
+        r2=r2,
+        x0=x0,
+        y0=y0,
+        theta=th,
+        sigma_u=su,
+        sigma_v=sv,
+        frequency=f,
+        phase=jnp.arctan2(-b, a),
+        amplitude=jnp.sqrt(a**2 + b**2) * top,
+    )
+    return GaborFit(*(v.reshape(lead) for v in out))
+
+
+def gabor(fit: GaborFit, n: int) -> jnp.ndarray:
+    """Evaluate Gabors (..., n*n) row-major from a :class:`GaborFit` (r2 ignored)."""
+    _ring_size(n)
+    a = fit.amplitude * jnp.cos(fit.phase)
+    b = -fit.amplitude * jnp.sin(fit.phase)
+    p = jnp.stack(
+        [fit.x0, fit.y0, fit.theta, jnp.log(fit.sigma_u), jnp.log(fit.sigma_v), fit.frequency, a, b], -1
+    ).astype(jnp.float32)
+    lead = p.shape[:-1]
+    out = jax.vmap(lambda q: _gabor_model(q, n))(p.reshape(-1, 8))
+    return out.reshape(*lead, n * n)

@@ -1,8 +1,10 @@
 """Top-down baselines (SPEC §6): efficiency-driven localization to contrast with learning-driven (SGD) one.
 
 ica: FastICA (scikit-learn) on a data model's inputs, both classes pooled and labels dropped.
+sparse: sparse coding (Olshausen & Field) by scikit-learn's MiniBatchDictionaryLearning.
 """
 
 from rfloc.baselines.ica import IcaResult, fit_ica, ica
+from rfloc.baselines.sparse import SparseCodingResult, lasso_codes, objective, sparse_coding
 
-__all__ = ["IcaResult", "fit_ica", "ica"]
+__all__ = ["IcaResult", "SparseCodingResult", "fit_ica", "ica", "lasso_codes", "objective", "sparse_coding"]

@@ -10,7 +10,7 @@ sweep over ξ, gain, k, J, ν or P(y = 1); see `rfloc.data.base`.
 from rfloc.data.base import MODEL_NAMES, DataModel, sample_labels, stack, unstack
 from rfloc.data.elliptical import Elliptical
 from rfloc.data.gaussian import NLGP, GaussianGP, Kur
-from rfloc.data.images import NaturalImages
+from rfloc.data.images import ImagePatches, NaturalImages
 from rfloc.data.ising import Ising
 from rfloc.data.marginals import Marginal
 from rfloc.data.ring import ring_distance, ring_kernel
@@ -35,6 +35,7 @@ __all__ = [
     "GaussianGP",
     "Ising",
     "Kur",
+    "ImagePatches",
     "Marginal",
     "NaturalImages",
     "from_dict",

@@ -25,6 +25,7 @@ ORDER = (
     "fig4_elliptical",
     "fig4_kurtosis",
     "fig5",
+    "natural_images",
     "imp",
 )
 
