@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from rfloc.experiments import Claim, get
+from rfloc.experiments.claims import Deviation
 
 
 @dataclasses.dataclass
@@ -18,6 +19,8 @@ class Outcome:
     claims: list[Claim]
     seconds: float
     cached: bool
+    config: dict = dataclasses.field(default_factory=dict)
+    deviations: list[Deviation] = dataclasses.field(default_factory=list)
 
 
 def run_experiment(name: str, out: Path, quick: bool = False, force: bool = False) -> Outcome:
@@ -42,4 +45,6 @@ def run_experiment(name: str, out: Path, quick: bool = False, force: bool = Fals
     seconds = time.perf_counter() - t0
     if not calls and "seconds" in ds.attrs:
         seconds = float(ds.attrs["seconds"])
-    return Outcome(mod.NAME, mod.TITLE, mod.CAPTION, figures, claims, seconds, cached=not calls)
+    # Experiments list where their run departs from the paper's settings (optional hook).
+    devs = list(mod.deviations(config)) if hasattr(mod, "deviations") else []
+    return Outcome(mod.NAME, mod.TITLE, mod.CAPTION, figures, claims, seconds, not calls, config, devs)
