@@ -73,6 +73,14 @@ def deviations(
     return out
 
 
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a binomial proportion k/n, (low, high)."""
+    import scipy.stats
+
+    ci = scipy.stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="exact")
+    return float(ci.low), float(ci.high)
+
+
 # "Localized" throughout the report: IPR > 0.1, i.e. fewer than ~10 effective inputs out of N = 40.
 # Reason: a pure sinusoid on N = 40 sites has IPR 3/(2N) = 0.0375 and a uniform RF 1/N = 0.025, so 0.1 is
 # ≈ 3× the most concentrated delocalized (Fourier) shape, while one bump a few sites wide has IPR ≥ 0.2.
