@@ -130,7 +130,12 @@ def test_ica_pca_ceiling_limits_ten_components():
 
 
 def test_deviations_are_empty_at_paper_settings_and_listed_for_quick():
-    assert [d.setting for d in nets.deviations(nets.config(False))] == ["batch"]
+    assert [d.setting for d in nets.deviations(nets.config(False))] == [
+        "batch.relu100",
+        "batch.sigmoid100_bias-1",
+    ]
     assert fig5_ica.deviations(fig5_ica.config(False)) == []
-    assert {d.setting for d in nets.deviations(nets.config(True))} == {"steps", "batch"}
+    assert {d.setting for d in nets.deviations(nets.config(True))} == {"steps"} | {
+        f"batch.{k}" for k in nets.config(True)["batch"]
+    }
     assert [d.setting for d in fig5_ica.deviations(fig5_ica.config(True))] == ["num"]
