@@ -9,8 +9,8 @@ from rfloc.experiments.runner import Outcome
 from rfloc.report import QUICK_TAG, headline, write_report
 
 
-def _outcome(name, claims, quick=False, devs=()):
-    return Outcome(name, f"title {name}", "caption", [], claims, 1.0, False, {"quick": quick}, list(devs))
+def _outcome(name, claims, quick=False, devs=None):
+    return Outcome(name, f"title {name}", "caption", [], claims, 1.0, False, {"quick": quick}, devs)
 
 
 CLAIMS = [
@@ -64,3 +64,5 @@ def test_report_has_sections_thresholds_deviations_and_quick_title(tmp_path: Pat
     assert "| a | paper claim two | p | m | FAIL | IPR > 0.2 (control) |" in md
     assert "## Deviations from the paper" in md and "| a | batch | 10000 | 1000 | 2-core budget |" in md
     assert "2-core budget" in page
+    # b has no deviations hook: the report says so instead of implying it matches the paper
+    assert "Not compared with the paper's settings (no declaration): b." in md

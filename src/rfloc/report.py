@@ -83,8 +83,13 @@ def _deviation_rows(outcomes: Sequence) -> list[tuple[str, ...]]:
     return [
         (d.experiment, d.setting, d.paper, d.rfloc, d.reason)
         for o in outcomes
-        for d in getattr(o, "deviations", [])
+        for d in (getattr(o, "deviations", None) or [])
     ]
+
+
+def undeclared(outcomes: Sequence) -> list[str]:
+    """Experiments that do not compare their settings with the paper's (no deviations hook)."""
+    return [o.name for o in outcomes if getattr(o, "deviations", None) is None]
 
 
 def _md_escape(text: str) -> str:
@@ -106,6 +111,11 @@ def write_markdown(outcomes: Sequence, out: Path, title: str, env: dict[str, str
     devs = _deviation_rows(outcomes)
     lines += ["## Deviations from the paper", ""]
     lines += _md_table(DEVIATION_HEAD, devs) if devs else ["None recorded."]
+    if undeclared(outcomes):
+        lines += [
+            "",
+            f"Not compared with the paper's settings (no declaration): {', '.join(undeclared(outcomes))}.",
+        ]
     lines += ["", "## Figures", ""]
     for o in outcomes:
         lines += [f"### {o.title}", "", o.caption, ""]
@@ -158,6 +168,9 @@ def write_html(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -
     devs = _deviation_rows(outcomes)
     parts.append("<h2>Deviations from the paper</h2>")
     parts.append(_html_table(DEVIATION_HEAD, devs) if devs else "<p>None recorded.</p>")
+    if undeclared(outcomes):
+        names = esc(", ".join(undeclared(outcomes)))
+        parts.append(f"<p>Not compared with the paper's settings (no declaration): {names}.</p>")
     parts.append("<h2>Figures</h2>")
     for o in outcomes:
         parts.append(f"<h3>{esc(o.title)}</h3><p>{esc(o.caption)}</p>")

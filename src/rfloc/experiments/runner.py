@@ -20,7 +20,7 @@ class Outcome:
     seconds: float
     cached: bool
     config: dict = dataclasses.field(default_factory=dict)
-    deviations: list[Deviation] = dataclasses.field(default_factory=list)
+    deviations: list[Deviation] | None = None  # None: the experiment does not declare its settings
 
 
 def run_experiment(name: str, out: Path, quick: bool = False, force: bool = False) -> Outcome:
@@ -46,5 +46,5 @@ def run_experiment(name: str, out: Path, quick: bool = False, force: bool = Fals
     if not calls and "seconds" in ds.attrs:
         seconds = float(ds.attrs["seconds"])
     # Experiments list where their run departs from the paper's settings (optional hook).
-    devs = list(mod.deviations(config)) if hasattr(mod, "deviations") else []
+    devs = list(mod.deviations(config)) if hasattr(mod, "deviations") else None
     return Outcome(mod.NAME, mod.TITLE, mod.CAPTION, figures, claims, seconds, not calls, config, devs)
