@@ -62,14 +62,17 @@ def deviations(
     experiment: str, paper: Mapping[str, object], used: Mapping[str, object], reasons: Mapping[str, str]
 ) -> list[Deviation]:
     """Every key of ``paper`` whose value differs from ``used`` (missing counts as different), with its
-    reason from ``reasons`` ("no reason recorded" when absent, so an unexplained reduction shows)."""
+    reason from ``reasons`` ("no reason recorded" when absent, so an unexplained reduction shows). A quick
+    profile (``used["quick"]``) says so in every reason."""
     out = []
+    quick = bool(used.get("quick", False))
     for key, want in paper.items():
         got = used.get(key, "(not run)")
         if _text(got) != _text(want):
-            out.append(
-                Deviation(experiment, key, _text(want), _text(got), reasons.get(key, "no reason recorded"))
-            )
+            reason = reasons.get(key, "no reason recorded")
+            if quick and not reason.startswith("quick profile"):
+                reason = f"quick profile (smoke test); at the default profile: {reason}"
+            out.append(Deviation(experiment, key, _text(want), _text(got), reason))
     return out
 
 
