@@ -1,5 +1,11 @@
 """What an experiment hands to the report: claims (the paper's number, rfloc's, the verdict) and the
-deviations of its run from the paper's settings."""
+deviations of its run from the paper's settings.
+
+Besides check(ds) -> [Claim], an experiment module may expose ``deviations(config) -> [Deviation]``; the
+usual body is ``deviations(NAME, PAPER, used, REASONS)`` with PAPER the paper's settings (SPEC §2), ``used``
+the same keys read from the config, and REASONS one sentence per reduction. The runner collects it and the
+report tabulates it; an experiment without the hook is named in the report as not compared.
+"""
 
 from __future__ import annotations
 
