@@ -1,4 +1,4 @@
-"""End-to-end smoke tests of the many-neuron experiments (fig1, fig5) in quick mode.
+"""End-to-end smoke tests of the many-neuron and ICA experiments (fig1, fig5_*) in quick mode.
 
 They check that each experiment produces its dataset, its figures and a complete claims list, and that a
 second call reloads the cached dataset and checks it the same way — not that the quick claims pass.
@@ -8,20 +8,19 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from rfloc.experiments import fig1, fig5
+from rfloc.experiments import fig1, fig5_ica, fig5_networks
 from rfloc.experiments.runner import run_experiment
 
 EXPECTED = {
-    # fig1: one claim; fig5: one per network case, one per (ICA run, k), one contrast per ICA run.
-    "fig1": (1, {"final_w", "ipr", "diverged"}),
-    "fig5": (
-        len(fig5.NETS) + 2 * len(fig5.ICA_K) + 2,
-        {"final_w", "ipr", "diverged", "ica_filters", "ica_ipr", "ica_converged"},
-    ),
+    # fig1: the network claim and one per 2-D ICA panel; fig5_networks: one per case and the k = 5 / 6
+    # contrast; fig5_ica: one per k at C = 40 (C = 10 is a diagnostic without a claim).
+    "fig1": (1 + len(fig1.ICA_PANELS), {"final_w", "ipr", "diverged", "ica_filters", "ica_ipr"}),
+    "fig5_networks": (len(fig5_networks.NETS) + 1, {"final_w", "ipr", "diverged"}),
+    "fig5_ica": (len(fig5_ica.ICA_K), {"filters", "ipr", "converged", "ceiling"}),
 }
 
 
-@pytest.mark.parametrize("name", ["fig1", "fig5"])
+@pytest.mark.parametrize("name", list(EXPECTED))
 def test_quick_run_produces_data_figures_and_claims(name, tmp_path):
     out = run_experiment(name, tmp_path, quick=True)
     files = list((tmp_path / "data").glob("*.nc"))
@@ -49,8 +48,13 @@ def test_quick_run_produces_data_figures_and_claims(name, tmp_path):
 def test_configs_are_json_ready_and_quick_is_smaller():
     import json
 
-    for mod in (fig1, fig5):
+    for mod in (fig1, fig5_networks):
         quick, full = mod.config(True), mod.config(False)
         json.dumps(quick), json.dumps(full)
-        assert quick["steps"] < full["steps"] and quick["batch"] <= full["batch"]
+        batches = (
+            [(quick["batch"], full["batch"])]
+            if mod is fig1
+            else zip(quick["batch"].values(), full["batch"].values(), strict=True)
+        )
+        assert quick["steps"] < full["steps"] and all(q <= f for q, f in batches)
         assert full["steps"] % full["records"] == 0 and quick["steps"] % quick["records"] == 0

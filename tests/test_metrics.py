@@ -170,3 +170,28 @@ def test_excess_kurtosis():
     np.testing.assert_allclose(metrics.excess_kurtosis(z.T, axis=1), k, atol=1e-5)
     with pytest.raises(ValueError, match="samples"):
         metrics.excess_kurtosis(np.ones(1))
+
+
+def test_fourier_mode_share_counts_the_flat_mode_and_sums_to_one():
+    import numpy as np
+
+    from rfloc.metrics import fourier_mode, fourier_power
+
+    n = 40
+    i = np.arange(n)
+    flat = np.full(n, -0.3)
+    cosine = np.cos(2 * np.pi * 3 * i / n + 0.7)
+    onehot = np.eye(n)[5]
+    nyquist = np.cos(np.pi * i)
+    for w, f, share in ((flat, 0, 1.0), (cosine, 3, 1.0), (nyquist, n // 2, 1.0)):
+        mode = fourier_mode(w)
+        assert int(mode.frequency) == f and float(mode.share) == pytest.approx(share, rel=1e-5)
+    # one-hot: every 0 < f < N/2 holds 2/N (a tie; which one wins is round-off)
+    mode = fourier_mode(onehot)
+    assert 0 < int(mode.frequency) < n // 2 and float(mode.share) == pytest.approx(2 / n, rel=1e-4)
+    # Parseval: the shares of any RF sum to 1; a flat RF plus a 5% ripple keeps ~all of |w|^2 at f = 0.
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((3, n))
+    np.testing.assert_allclose(np.asarray(fourier_power(w)).sum(-1), 1.0, rtol=1e-5)
+    ripple = flat * (1 + 0.05 * rng.standard_normal(n))
+    assert int(fourier_mode(ripple).frequency) == 0 and float(fourier_mode(ripple).share) > 0.99

@@ -413,3 +413,39 @@ def gabor(fit: GaborFit, n: int) -> jnp.ndarray:
     lead = p.shape[:-1]
     out = jax.vmap(lambda q: _gabor_model(q, n))(p.reshape(-1, 8))
     return out.reshape(*lead, n * n)
+
+
+# -- Fourier-mode share of a ring RF (SPEC §4) ----------------------------------------------------------
+class FourierMode(NamedTuple):
+    """Dominant ring frequency of an RF and its share of ‖w‖²; fields have the RF's leading shape."""
+
+    frequency: jnp.ndarray  # int in 0..N//2; 0 is the constant (flat) mode
+    share: jnp.ndarray  # in [0, 1]: power of that frequency / ‖w‖²
+
+
+@jax.jit
+def fourier_power(w) -> jnp.ndarray:
+    """Share of ‖w‖² in each ring frequency f = 0..N//2 (..., N//2 + 1); the shares sum to 1.
+
+    Parseval: ‖w‖² = (|X_0|² + 2Σ_{0<f<N/2}|X_f|² + |X_{N/2}|²)/N with X = DFT(w); f and N − f are one
+    frequency (a real cosine or sine), and f = 0 (the mean) counts like any other, so a flat RF has share 1
+    at f = 0 — a fit that removes the mean first cannot see it.
+    """
+    w = _scaled(w)
+    n = w.shape[-1]
+    f = jnp.arange(n // 2 + 1)
+    weight = jnp.where((f == 0) | (2 * f == n), 1.0, 2.0).astype(w.dtype)
+    power = weight * jnp.abs(jnp.fft.rfft(w, axis=-1)) ** 2
+    return power / jnp.sum(power, axis=-1, keepdims=True)
+
+
+@jax.jit
+def fourier_mode(w) -> FourierMode:
+    """The frequency f (0 included) holding the largest share of ‖w‖², and that share.
+
+    A pure cosine of frequency f (or a constant, f = 0) has share 1; a one-hot RF spreads ‖w‖² evenly,
+    2/N per frequency 0 < f < N/2.
+    """
+    power = fourier_power(w)
+    best = jnp.argmax(power, axis=-1)
+    return FourierMode(best, jnp.take_along_axis(power, best[..., None], axis=-1)[..., 0])

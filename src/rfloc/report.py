@@ -1,5 +1,7 @@
-"""The reproduction report: claims table first, then each figure with its caption, then run times
-and the environment. Written as Markdown (figures linked) and self-contained HTML (figures embedded)."""
+"""The reproduction report: a headline split by kind of claim (the paper's claims, data-model and sanity
+checks, rfloc's extensions), the claims tables with each threshold beside its claim, the deviations of this
+run from the paper's settings, each figure with its caption, run times and the environment. Written as
+Markdown (figures linked) and self-contained HTML (figures embedded)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,17 @@ import platform
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from rfloc.experiments.claims import KINDS
+
+SECTIONS = {
+    "paper": "Paper claims",
+    "sanity": "Data-model and sanity checks",
+    "extension": "rfloc's extensions (beyond the paper)",
+}
+QUICK_TAG = " [QUICK profile: smoke test at reduced settings, verdicts not meaningful]"
+CLAIM_HEAD = ("experiment", "claim", "paper", "rfloc", "verdict", "threshold (and its source)")
+DEVIATION_HEAD = ("experiment", "setting", "paper", "this run", "reason")
 
 
 def environment() -> dict[str, str]:
@@ -33,24 +46,76 @@ def environment() -> dict[str, str]:
     }
 
 
-def _claims_rows(outcomes) -> list[tuple[str, ...]]:
+def is_quick(outcomes: Sequence) -> bool:
+    """True when any experiment ran its quick profile (its config says so)."""
+    return any(bool(getattr(o, "config", {}).get("quick", False)) for o in outcomes)
+
+
+def full_title(outcomes: Sequence, title: str) -> str:
+    return title + (QUICK_TAG if is_quick(outcomes) else "")
+
+
+def claims_by_kind(outcomes: Sequence) -> dict[str, list]:
+    out: dict[str, list] = {k: [] for k in KINDS}
+    for o in outcomes:
+        for c in o.claims:
+            out[c.kind].append(c)
+    return out
+
+
+def headline(outcomes: Sequence) -> list[str]:
+    """One line per kind of claim, e.g. 'Paper claims: 9 of 14 reproduced.'"""
+    lines = []
+    for kind, claims in claims_by_kind(outcomes).items():
+        if not claims:
+            continue
+        passed = sum(c.passed for c in claims)
+        verb = "reproduced" if kind == "paper" else "pass"
+        lines.append(f"{SECTIONS[kind]}: {passed} of {len(claims)} {verb}.")
+    return lines
+
+
+def _claim_row(c) -> tuple[str, ...]:
+    return (c.experiment, c.name, c.paper, c.measured, c.verdict, c.criterion)
+
+
+def _deviation_rows(outcomes: Sequence) -> list[tuple[str, ...]]:
     return [
-        (c.experiment, c.name, c.paper, c.measured, c.verdict, c.criterion)
+        (d.experiment, d.setting, d.paper, d.rfloc, d.reason)
         for o in outcomes
-        for c in o.claims
+        for d in (getattr(o, "deviations", None) or [])
     ]
+
+
+def undeclared(outcomes: Sequence) -> list[str]:
+    """Experiments that do not compare their settings with the paper's (no deviations hook)."""
+    return [o.name for o in outcomes if getattr(o, "deviations", None) is None]
 
 
 def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _md_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return lines + ["| " + " | ".join(_md_escape(v) for v in r) + " |" for r in rows]
+
+
 def write_markdown(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -> Path:
-    rows = _claims_rows(outcomes)
-    passed = sum(r[4] == "PASS" for r in rows)
-    lines = [f"# {title}", "", f"**{passed} of {len(rows)} claims pass.**", "", "## Claims", ""]
-    lines += ["| experiment | claim | paper | rfloc | verdict | criterion |", "|---|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(_md_escape(v) for v in r) + " |" for r in rows]
+    lines = [f"# {full_title(outcomes, title)}", ""]
+    lines += [f"**{line}**  " for line in headline(outcomes)] + [""]
+    for kind, claims in claims_by_kind(outcomes).items():
+        if claims:
+            lines += [f"## {SECTIONS[kind]}", ""] + _md_table(CLAIM_HEAD, [_claim_row(c) for c in claims])
+            lines.append("")
+    devs = _deviation_rows(outcomes)
+    lines += ["## Deviations from the paper", ""]
+    lines += _md_table(DEVIATION_HEAD, devs) if devs else ["None recorded."]
+    if undeclared(outcomes):
+        lines += [
+            "",
+            f"Not compared with the paper's settings (no declaration): {', '.join(undeclared(outcomes))}.",
+        ]
     lines += ["", "## Figures", ""]
     for o in outcomes:
         lines += [f"### {o.title}", "", o.caption, ""]
@@ -71,10 +136,21 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
-def write_html(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -> Path:
-    rows = _claims_rows(outcomes)
-    passed = sum(r[4] == "PASS" for r in rows)
+def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]], verdict_col: int | None = None) -> str:
     esc = html.escape
+    parts = ["<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
+    for r in rows:
+        cells = "".join(
+            f"<td class='{esc(v)}'>{esc(v)}</td>" if i == verdict_col else f"<td>{esc(str(v))}</td>"
+            for i, v in enumerate(r)
+        )
+        parts.append(f"<tr>{cells}</tr>")
+    return "".join(parts) + "</table>"
+
+
+def write_html(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -> Path:
+    esc = html.escape
+    title = full_title(outcomes, title)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{esc(title)}</title><style>",
@@ -82,24 +158,26 @@ def write_html(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -
         "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:4px 8px;"
         "vertical-align:top}.PASS{background:#d9f2d9}.FAIL{background:#f8d4d4}img{max-width:100%}",
         "</style></head><body>",
-        f"<h1>{esc(title)}</h1><p><b>{passed} of {len(rows)} claims pass.</b></p><h2>Claims</h2><table>",
-        "<tr><th>experiment</th><th>claim</th><th>paper</th><th>rfloc</th><th>verdict</th>"
-        "<th>criterion</th></tr>",
+        f"<h1>{esc(title)}</h1>",
     ]
-    for r in rows:
-        cells = "".join(f"<td>{esc(str(v))}</td>" for v in r[:4])
-        parts.append(f"<tr>{cells}<td class='{r[4]}'>{r[4]}</td><td>{esc(r[5])}</td></tr>")
-    parts.append("</table><h2>Figures</h2>")
+    parts += [f"<p><b>{esc(line)}</b></p>" for line in headline(outcomes)]
+    for kind, claims in claims_by_kind(outcomes).items():
+        if claims:
+            parts.append(f"<h2>{esc(SECTIONS[kind])}</h2>")
+            parts.append(_html_table(CLAIM_HEAD, [_claim_row(c) for c in claims], verdict_col=4))
+    devs = _deviation_rows(outcomes)
+    parts.append("<h2>Deviations from the paper</h2>")
+    parts.append(_html_table(DEVIATION_HEAD, devs) if devs else "<p>None recorded.</p>")
+    if undeclared(outcomes):
+        names = esc(", ".join(undeclared(outcomes)))
+        parts.append(f"<p>Not compared with the paper's settings (no declaration): {names}.</p>")
+    parts.append("<h2>Figures</h2>")
     for o in outcomes:
         parts.append(f"<h3>{esc(o.title)}</h3><p>{esc(o.caption)}</p>")
         parts += [_img(f) for f in o.figures]
-    parts.append("<h2>Run time</h2><table><tr><th>experiment</th><th>seconds</th><th>from cache</th></tr>")
-    parts += [
-        f"<tr><td>{esc(o.name)}</td><td>{o.seconds:.1f}</td><td>{'yes' if o.cached else 'no'}</td></tr>"
-        for o in outcomes
-    ]
-    total = sum(o.seconds for o in outcomes)
-    parts.append(f"<tr><td><b>total</b></td><td>{total:.1f}</td><td></td></tr></table>")
+    times = [(o.name, f"{o.seconds:.1f}", "yes" if o.cached else "no") for o in outcomes]
+    times.append(("total", f"{sum(o.seconds for o in outcomes):.1f}", ""))
+    parts += ["<h2>Run time</h2>", _html_table(("experiment", "seconds", "from cache"), times)]
     parts.append("<h2>Environment</h2><ul>")
     parts += [f"<li>{esc(k)}: {esc(v)}</li>" for k, v in env.items()]
     parts.append("</ul></body></html>")

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from rfloc import metrics
 from rfloc._checks import choice, integer, real
 
 WHITEN = ("unit-variance", "arbitrary-variance")
@@ -28,12 +29,6 @@ class IcaResult:
     ipr: np.ndarray
     n_iter: int
     converged: bool
-
-
-def _ipr(w: np.ndarray) -> np.ndarray:
-    # float64 on purpose: rfloc.metrics.ipr runs in JAX's default float32
-    w2 = w**2
-    return (w2**2).sum(-1) / w2.sum(-1) ** 2
 
 
 def _check_options(whiten, random_state, max_iter, tol) -> None:
@@ -83,7 +78,7 @@ def ica(
     return IcaResult(
         filters=filters,
         mixing=np.asarray(est.mixing_, dtype=np.float64),
-        ipr=_ipr(filters),
+        ipr=np.asarray(metrics.ipr(filters), dtype=np.float64),
         n_iter=int(est.n_iter_),
         converged=bool(est.n_iter_ < max_iter),
     )

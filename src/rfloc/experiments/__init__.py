@@ -24,7 +24,8 @@ ORDER = (
     "ising_table",
     "fig4_elliptical",
     "fig4_kurtosis",
-    "fig5",
+    "fig5_networks",
+    "fig5_ica",
     "natural_images",
     "imp",
 )

@@ -115,6 +115,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                 f"worst entry {worst:.2f} SE",
                 worst <= Z,
                 f"every entry within {Z:g} SE (SE estimated from the same sample)",
+                kind="sanity",
             )
         )
     paper_kappa = {"ising": "1", "gaussian": "3", "kur5": "3.86 (authors' sample estimate)"}
@@ -138,6 +139,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                 f"exact {exact:.4g}, sample {sample:.4g}",
                 passed,
                 crit,
+                kind="sanity",
             )
         )
     return claims

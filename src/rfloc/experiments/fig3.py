@@ -188,6 +188,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
             f"ODE final IPR {ode_iprs}",
             bool(all(ipr_cub[idx[d]] <= LOCALIZED_IPR for d in ("gaussian", "kur5"))),
             f"IPR <= {LOCALIZED_IPR}",
+            kind="extension",
         )
     )
     return claims

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rfloc import store
 from rfloc.experiments import Claim, get
+from rfloc.experiments.claims import Deviation
 
 
 @dataclasses.dataclass
@@ -19,6 +20,8 @@ class Outcome:
     claims: list[Claim]
     seconds: float
     cached: bool
+    config: dict = dataclasses.field(default_factory=dict)
+    deviations: list[Deviation] | None = None  # None: the experiment does not declare its settings
 
 
 def run_experiment(name: str, out: Path, quick: bool = False, force: bool = False) -> Outcome:
@@ -42,4 +45,6 @@ def run_experiment(name: str, out: Path, quick: bool = False, force: bool = Fals
     seconds = time.perf_counter() - t0
     if not calls and "seconds" in ds.attrs:
         seconds = float(ds.attrs["seconds"])
-    return Outcome(mod.NAME, mod.TITLE, mod.CAPTION, figures, claims, seconds, cached=not calls)
+    # Experiments list where their run departs from the paper's settings (optional hook).
+    devs = list(mod.deviations(config)) if hasattr(mod, "deviations") else None
+    return Outcome(mod.NAME, mod.TITLE, mod.CAPTION, figures, claims, seconds, not calls, config, devs)
