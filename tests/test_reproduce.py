@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from rfloc import experiments
+from rfloc import experiments, sweep
 from rfloc.cli import main
 from rfloc.experiments import runner
 from rfloc.experiments.claims import Claim, deviations
@@ -145,3 +145,5 @@ def test_default_profile_title_and_a_failing_experiment_does_not_stop_the_others
     assert "[DEFAULT profile]" in md.splitlines()[0] and "| new | steps | 50 | 10 | budget |" in md
     assert main(["reproduce", "--paper", "--quick", "--out", str(tmp_path)]) == 2
     assert main(["reproduce", "--workers", "1", "--scheduler", "tcp://x:1", "--out", str(tmp_path)]) == 2
+    with pytest.raises(ValueError, match="at most one of workers, scheduler"):
+        list(sweep.map_jobs(runner._call, [("new", {})], workers=1, scheduler="tcp://x:1"))
