@@ -17,7 +17,7 @@ DESCRIPTION = (
     "each claim against the paper's number (claim, paper, rfloc, PASS/FAIL). Finished experiments are "
     "cached under OUT/data, keyed by their config, the rfloc version and a hash of rfloc's code: an "
     "interrupted run resumes where it stopped, edited code recomputes, --force recomputes everything. "
-    "--paper runs every experiment at the paper's own settings (SPEC §2; hours on 2 cores, see "
+    "--paper runs every experiment at the paper's own settings (SPEC §2; tens of hours on 2 cores, see "
     "docs/scale.md), each experiment one job of the sweep engine: in process, on --workers N local "
     "processes or on the Dask cluster at --scheduler."
 )
@@ -36,7 +36,7 @@ class Reproduce:
     force: bool = False
     """recompute even when a cached result exists"""
     paper: bool = False
-    """the paper's own settings (SPEC §2) instead of the default budget: hours on 2 cores"""
+    """the paper's own settings (SPEC §2) instead of the default budget: tens of hours on 2 cores"""
     workers: int | None = None
     """run the experiments on a Dask LocalCluster of N spawned worker processes"""
     scheduler: str | None = None
@@ -48,8 +48,12 @@ def main(argv) -> int:
     from rfloc import experiments
 
     if args.list:
+        from rfloc.experiments.runner import takes_profile
+
         for name in experiments.available():
-            print(f"{name:18s} {experiments.get(name).TITLE}")
+            mod = experiments.get(name)
+            note = "" if takes_profile(mod) else " (no paper profile: --paper runs its default settings)"
+            print(f"{name:18s} {mod.TITLE}{note}")
         return 0
     names = [n.replace("-", "_") for n in args.experiments] or experiments.available()
     for n in names:
