@@ -147,3 +147,18 @@ def test_default_profile_title_and_a_failing_experiment_does_not_stop_the_others
     assert main(["reproduce", "--workers", "1", "--scheduler", "tcp://x:1", "--out", str(tmp_path)]) == 2
     with pytest.raises(ValueError, match="at most one of workers, scheduler"):
         list(sweep.map_jobs(runner._call, [("new", {})], workers=1, scheduler="tcp://x:1"))
+
+
+def test_paper_profile_of_the_real_experiments_lists_only_explained_deviations():
+    matched = {"fig1", "fig2", "fig3", "fig4_elliptical", "fig5_networks", "fig5_ica", "natural_images"}
+    for name in experiments.available():
+        mod = experiments.get(name)
+        paper = runner.experiment_config(name, profile="paper")
+        devs = runner.declared_deviations(mod, paper)
+        if devs is None:  # no declaration: the report names it as not compared
+            continue
+        assert all(d.reason != "no reason recorded" for d in devs), name
+        if name in matched:
+            assert devs == [], (name, devs)
+        default = runner.declared_deviations(mod, runner.experiment_config(name))
+        assert len(devs) <= len(default), name  # the paper profile never departs further than the default
