@@ -56,7 +56,7 @@ def test_report_has_sections_thresholds_deviations_and_quick_title(tmp_path: Pat
     md_path, html_path = write_report(outs, tmp_path, "T")
     md, page = md_path.read_text(), html_path.read_text()
     first = md.splitlines()[0]
-    assert first == "# T" + (QUICK_TAG if quick else "")
+    assert first == "# T" + (QUICK_TAG if quick else " [DEFAULT profile]")
     assert ("QUICK" in page.split("</title>")[0]) == quick
     for section in ("## Paper claims", "## Data-model and sanity checks", "## rfloc's extensions"):
         assert section in md

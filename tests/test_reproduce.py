@@ -2,11 +2,16 @@
 
 import html
 import re
+import types
 
+import numpy as np
 import pytest
+import xarray as xr
 
-from rfloc import experiments
+from rfloc import experiments, sweep
 from rfloc.cli import main
+from rfloc.experiments import runner
+from rfloc.experiments.claims import Claim, deviations
 from rfloc.experiments.runner import run_experiment
 
 
@@ -45,3 +50,115 @@ def test_list_and_unknown_experiment(capsys, tmp_path):
     assert main(["reproduce", "fig99", "--out", str(tmp_path)]) == 2
     assert "experiment must be one of" in capsys.readouterr().err
     assert not (tmp_path / "data").exists()  # failed before any compute
+
+
+# ---- profiles, executors and resume, on fake experiments (no real compute) --------------------------------
+
+
+def _fake(name: str, with_profile: bool, fail: bool = False) -> types.ModuleType:
+    """A tiny experiment module; counts its run() calls. With profiles its paper profile is its PAPER."""
+    mod = types.ModuleType(f"fake_{name}")
+    mod.NAME, mod.TITLE, mod.CAPTION = name, f"fake experiment {name}", "caption"
+    mod.PAPER = {"steps": 50}
+    mod.calls = []
+
+    if with_profile:
+
+        def config(quick: bool, profile: str = "default") -> dict:
+            steps = 2 if quick else (mod.PAPER["steps"] if profile == "paper" else 10)
+            return {"steps": steps, "asked": profile}
+
+        mod.deviations = lambda cfg: deviations(name, mod.PAPER, cfg, {"steps": "budget"})
+    else:
+
+        def config(quick: bool) -> dict:
+            return {"steps": 2 if quick else 10, "reductions": ["steps: 10 (paper 50)"]}
+
+    def run(cfg: dict) -> xr.Dataset:
+        mod.calls.append(cfg["steps"])
+        if fail:
+            raise RuntimeError("boom")
+        return xr.Dataset({"x": ("i", np.arange(cfg["steps"], dtype=float))})
+
+    def check(ds: xr.Dataset) -> list[Claim]:
+        return [Claim(name, "sum", "-", f"{float(ds.x.sum()):g}", True, "none")]
+
+    mod.config, mod.run, mod.check = config, run, check
+    mod.plot = lambda ds, out_dir: []
+    return mod
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    mods = {"new": _fake("new", True), "old": _fake("old", False), "bad": _fake("bad", True, fail=True)}
+
+    def get(name):
+        if name not in mods:
+            raise ValueError(f"experiment must be one of {sorted(mods)}, got {name!r}")
+        return mods[name]
+
+    monkeypatch.setattr(experiments, "get", get)
+    monkeypatch.setattr(experiments, "available", lambda: list(mods))
+    monkeypatch.setattr(runner, "get", get)
+    return mods
+
+
+def test_runner_passes_the_profile_only_to_experiments_that_take_one(fakes):
+    new = runner.experiment_config("new", quick=False, profile="paper")
+    assert (new["steps"], new["asked"], new["profile"]) == (50, "paper", "paper")
+    assert runner.experiment_config("new", quick=True, profile="paper")["profile"] == "quick"
+    old = runner.experiment_config("old", quick=False, profile="paper")
+    assert (old["steps"], old["profile"]) == (10, "default")  # config(quick) called: its default ran
+    with pytest.raises(ValueError, match="profile must be one of"):
+        runner.experiment_config("new", profile="full")
+
+
+def test_paper_profile_runs_in_process_and_resumes_from_cache(fakes, tmp_path):
+    assert main(["reproduce", "--paper", "--out", str(tmp_path), "new", "old"]) == 0
+    assert fakes["new"].calls == [50] and fakes["old"].calls == [10]
+    md = (tmp_path / "report.md").read_text()
+    first = md.splitlines()[0]
+    assert "[PAPER profile]" in first and "in-process" in first
+    assert "Profile: paper" in md and "No paper profile, ran their default settings: old." in md
+    # new's paper profile matches its PAPER: no row; old has no hook: its reductions are listed
+    assert "| new | steps |" not in md and "| old | steps: 10 (paper 50) |" in md
+    files = sorted((tmp_path / "data").glob("*.nc"))
+    assert len(files) == 2
+
+    # A killed run resumes: finished results load, nothing recomputes; an unreadable file is set aside.
+    files[0].write_bytes(b"not a netCDF file")
+    with pytest.warns(RuntimeWarning, match="cannot be used"):
+        assert main(["reproduce", "--paper", "--out", str(tmp_path), "new", "old"]) == 0
+    assert len(fakes["new"].calls) + len(fakes["old"].calls) == 3  # only the damaged one ran again
+    assert len(list((tmp_path / "data").glob("*.unreadable-*"))) == 1
+    assert main(["reproduce", "--paper", "--out", str(tmp_path), "new", "old"]) == 0
+    assert len(fakes["new"].calls) + len(fakes["old"].calls) == 3
+    assert "| new | " in (tmp_path / "report.md").read_text()
+
+
+def test_default_profile_title_and_a_failing_experiment_does_not_stop_the_others(fakes, tmp_path, capsys):
+    assert main(["reproduce", "--out", str(tmp_path), "bad", "new"]) == 1
+    assert fakes["new"].calls == [10]
+    out = capsys.readouterr().out
+    assert "bad FAILED (RuntimeError: boom)" in out and "1 experiment(s) failed: bad" in out
+    md = (tmp_path / "report.md").read_text()
+    assert "[DEFAULT profile]" in md.splitlines()[0] and "| new | steps | 50 | 10 | budget |" in md
+    assert main(["reproduce", "--paper", "--quick", "--out", str(tmp_path)]) == 2
+    assert main(["reproduce", "--workers", "1", "--scheduler", "tcp://x:1", "--out", str(tmp_path)]) == 2
+    with pytest.raises(ValueError, match="at most one of workers, scheduler"):
+        list(sweep.map_jobs(runner._call, [("new", {})], workers=1, scheduler="tcp://x:1"))
+
+
+def test_paper_profile_of_the_real_experiments_lists_only_explained_deviations():
+    matched = {"fig1", "fig2", "fig3", "fig4_elliptical", "fig5_networks", "fig5_ica", "natural_images"}
+    for name in experiments.available():
+        mod = experiments.get(name)
+        paper = runner.experiment_config(name, profile="paper")
+        devs = runner.declared_deviations(mod, paper)
+        if devs is None:  # no declaration: the report names it as not compared
+            continue
+        assert all(d.reason != "no reason recorded" for d in devs), name
+        if name in matched:
+            assert devs == [], (name, devs)
+        default = runner.declared_deviations(mod, runner.experiment_config(name))
+        assert len(devs) <= len(default), name  # the paper profile never departs further than the default

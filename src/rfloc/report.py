@@ -46,13 +46,52 @@ def environment() -> dict[str, str]:
     }
 
 
+PROFILE_TEXT = {
+    "quick": "smoke test at reduced settings; verdicts not meaningful",
+    "default": "rfloc's 2-core budget; every reduction from the paper is listed under Deviations",
+    "paper": "the paper's own settings (SPEC §2); what cannot be matched is listed under Deviations",
+}
+
+
 def is_quick(outcomes: Sequence) -> bool:
     """True when any experiment ran its quick profile (its config says so)."""
     return any(bool(getattr(o, "config", {}).get("quick", False)) for o in outcomes)
 
 
-def full_title(outcomes: Sequence, title: str) -> str:
-    return title + (QUICK_TAG if is_quick(outcomes) else "")
+def _ran(o) -> str:
+    config = getattr(o, "config", {})
+    return "quick" if config.get("quick", False) else str(config.get("profile", "default"))
+
+
+def profile_of(outcomes: Sequence) -> str:
+    """The profile of the run: "quick" if any experiment ran quick, "paper" if any ran its paper
+    profile, else "default"."""
+    ran = {_ran(o) for o in outcomes}
+    return "quick" if "quick" in ran else ("paper" if "paper" in ran else "default")
+
+
+def without_profile(outcomes: Sequence) -> list[str]:
+    """Under the paper profile, the experiments that have none and ran their default settings."""
+    if profile_of(outcomes) != "paper":
+        return []
+    return [o.name for o in outcomes if _ran(o) != "paper"]
+
+
+def full_title(outcomes: Sequence, title: str, executor: str | None = None) -> str:
+    profile = profile_of(outcomes)
+    tag = QUICK_TAG if profile == "quick" else f" [{profile.upper()} profile]"
+    return title + tag + (f" ({executor})" if executor else "")
+
+
+def run_lines(outcomes: Sequence, executor: str | None) -> list[str]:
+    """The header lines saying which profile ran, on which executor."""
+    profile = profile_of(outcomes)
+    lines = [f"Profile: {profile} ({PROFILE_TEXT[profile]})."]
+    if without_profile(outcomes):
+        lines.append(f"No paper profile, ran their default settings: {', '.join(without_profile(outcomes))}.")
+    if executor:
+        lines.append(f"Executor: {executor}.")
+    return lines
 
 
 def claims_by_kind(outcomes: Sequence) -> dict[str, list]:
@@ -101,8 +140,11 @@ def _md_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines + ["| " + " | ".join(_md_escape(v) for v in r) + " |" for r in rows]
 
 
-def write_markdown(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -> Path:
-    lines = [f"# {full_title(outcomes, title)}", ""]
+def write_markdown(
+    outcomes: Sequence, out: Path, title: str, env: dict[str, str], executor: str | None = None
+) -> Path:
+    lines = [f"# {full_title(outcomes, title, executor)}", ""]
+    lines += [f"{line}  " for line in run_lines(outcomes, executor)] + [""]
     lines += [f"**{line}**  " for line in headline(outcomes)] + [""]
     for kind, claims in claims_by_kind(outcomes).items():
         if claims:
@@ -148,9 +190,11 @@ def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]], verdict_col:
     return "".join(parts) + "</table>"
 
 
-def write_html(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -> Path:
+def write_html(
+    outcomes: Sequence, out: Path, title: str, env: dict[str, str], executor: str | None = None
+) -> Path:
     esc = html.escape
-    title = full_title(outcomes, title)
+    title = full_title(outcomes, title, executor)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{esc(title)}</title><style>",
@@ -160,6 +204,7 @@ def write_html(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -
         "</style></head><body>",
         f"<h1>{esc(title)}</h1>",
     ]
+    parts += [f"<p>{esc(line)}</p>" for line in run_lines(outcomes, executor)]
     parts += [f"<p><b>{esc(line)}</b></p>" for line in headline(outcomes)]
     for kind, claims in claims_by_kind(outcomes).items():
         if claims:
@@ -186,6 +231,14 @@ def write_html(outcomes: Sequence, out: Path, title: str, env: dict[str, str]) -
     return path
 
 
-def write_report(outcomes: Sequence, out: Path, title: str) -> tuple[Path, Path]:
+def write_report(outcomes: Sequence, out: Path, title: str, executor: str | None = None) -> tuple[Path, Path]:
+    """report.md and report.html; the title and header name the profile (from the outcomes' configs) and
+    the executor that ran the experiments."""
     env = environment()
-    return write_markdown(outcomes, out, title, env), write_html(outcomes, out, title, env)
+    env["profile"] = profile_of(outcomes)
+    if executor:
+        env["executor"] = executor
+    return (
+        write_markdown(outcomes, out, title, env, executor),
+        write_html(outcomes, out, title, env, executor),
+    )

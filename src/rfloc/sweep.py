@@ -22,7 +22,7 @@ import logging
 import numbers
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -380,22 +380,32 @@ def load_result(path: str | os.PathLike, key: str | None = None) -> xr.Dataset |
 # ---- executors ------------------------------------------------------------------------------------------
 
 
-def _in_process(jobs: Sequence[Job]) -> Iterator[tuple[Job, xr.Dataset | None, BaseException | None]]:
+def _sweep_call(job: Job) -> tuple[Callable, Any, str]:
+    return run_job, job.payload(), f"rfloc-job-{job.key}"
+
+
+def _in_process(
+    jobs: Sequence, call: Callable = _sweep_call
+) -> Iterator[tuple[Any, Any, BaseException | None]]:
     for job in jobs:
         try:
-            ds = run_job(job.payload())
+            fn, arg, _ = call(job)
+            ds = fn(arg)
         except Exception as err:
             yield job, None, err
         else:
             yield job, ds, None
 
 
-def _on_dask(client, jobs: Sequence[Job]) -> Iterator[tuple[Job, xr.Dataset | None, BaseException | None]]:
+def _on_dask(
+    client, jobs: Sequence, call: Callable = _sweep_call
+) -> Iterator[tuple[Any, Any, BaseException | None]]:
     from distributed import as_completed
 
-    futures = {
-        client.submit(run_job, job.payload(), key=f"rfloc-job-{job.key}", pure=False): job for job in jobs
-    }
+    futures = {}
+    for job in jobs:
+        fn, arg, key = call(job)
+        futures[client.submit(fn, arg, key=key, pure=False)] = job
     for future in as_completed(futures):
         job = futures[future]
         try:
@@ -605,3 +615,28 @@ def _executor(workers, scheduler, client, threads_per_worker, needed):
     else:
         with local_cluster(workers, threads_per_worker) as local:
             yield functools.partial(_on_dask, local)
+
+
+def map_jobs(
+    call: Callable[[Any], tuple[Callable, Any, str]],
+    items: Sequence,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
+    threads_per_worker: int = 1,
+) -> Iterator[tuple[Any, Any, BaseException | None]]:
+    """Run any jobs on the executors of :func:`run_sweep`: ``call(item)`` gives (fn, arg, unique key) and
+    fn(arg) runs in process, on N LocalCluster workers or on the cluster at ``scheduler``; yields (item,
+    result, error) as each finishes. fn must be importable by the workers (a module-level function); a
+    failing job yields its exception and does not stop the others."""
+    chosen = [name for name, v in (("workers", workers), ("scheduler", scheduler), ("client", client)) if v]
+    if len(chosen) > 1:
+        raise ValueError(f"give at most one of workers, scheduler and client, got {chosen}")
+    with _executor(workers, scheduler, client, threads_per_worker, bool(items)) as run:
+        yield from run(items, call)
+
+
+def executor_name(workers: int | None = None, scheduler: str | None = None, client=None) -> str:
+    """How :func:`map_jobs` / :func:`run_sweep` run jobs, in words (for reports)."""
+    return _executor_name(workers, scheduler, client)

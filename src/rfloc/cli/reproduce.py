@@ -16,7 +16,10 @@ DESCRIPTION = (
     "Regenerate every figure of 'Nonlinear dynamics of localization in neural receptive fields' and check "
     "each claim against the paper's number (claim, paper, rfloc, PASS/FAIL). Finished experiments are "
     "cached under OUT/data, keyed by their config, the rfloc version and a hash of rfloc's code: an "
-    "interrupted run resumes where it stopped, edited code recomputes, --force recomputes everything."
+    "interrupted run resumes where it stopped, edited code recomputes, --force recomputes everything. "
+    "--paper runs every experiment at the paper's own settings (SPEC §2; tens of hours on 2 cores, see "
+    "docs/scale.md), each experiment one job of the sweep engine: in process, on --workers N local "
+    "processes or on the Dask cluster at --scheduler."
 )
 
 
@@ -32,6 +35,12 @@ class Reproduce:
     """output folder"""
     force: bool = False
     """recompute even when a cached result exists"""
+    paper: bool = False
+    """the paper's own settings (SPEC §2) instead of the default budget: tens of hours on 2 cores"""
+    workers: int | None = None
+    """run the experiments on a Dask LocalCluster of N spawned worker processes"""
+    scheduler: str | None = None
+    """run the experiments on an existing Dask cluster (tcp://host:8786)"""
 
 
 def main(argv) -> int:
@@ -39,30 +48,66 @@ def main(argv) -> int:
     from rfloc import experiments
 
     if args.list:
+        from rfloc.experiments.runner import takes_profile
+
         for name in experiments.available():
-            print(f"{name:18s} {experiments.get(name).TITLE}")
+            mod = experiments.get(name)
+            note = "" if takes_profile(mod) else " (no paper profile: --paper runs its default settings)"
+            print(f"{name:18s} {mod.TITLE}{note}")
         return 0
     names = [n.replace("-", "_") for n in args.experiments] or experiments.available()
     for n in names:
         experiments.get(n)  # unknown names fail before any compute
 
+    if args.quick and args.paper:
+        raise ValueError("give at most one of --quick and --paper")
+    if args.workers is not None and args.scheduler is not None:
+        raise ValueError("give at most one of --workers and --scheduler")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"workers must be >= 1, got {args.workers}")
+
     from tqdm.auto import tqdm
 
-    from rfloc.experiments.runner import run_experiment
+    from rfloc.experiments.runner import Failure, run_experiments
     from rfloc.report import write_report
+    from rfloc.sweep import executor_name
 
+    profile = "paper" if args.paper else "default"
+    executor = executor_name(args.workers, args.scheduler)
     args.out.mkdir(parents=True, exist_ok=True)
-    outcomes = []
-    bar = tqdm(names, desc="reproduce", unit="exp", disable=None)
-    for name in bar:
-        bar.set_postfix_str(name)
-        outcome = run_experiment(name, args.out, quick=args.quick, force=args.force)
-        outcomes.append(outcome)
+    done, failures = {}, []
+    runs = run_experiments(
+        names,
+        args.out,
+        quick=args.quick,
+        profile=profile,
+        force=args.force,
+        workers=args.workers,
+        scheduler=args.scheduler,
+    )
+    bar = tqdm(
+        total=len(names),
+        desc=f"reproduce ({profile if not args.quick else 'quick'})",
+        unit="exp",
+        disable=None,
+    )
+    for outcome in runs:
+        bar.update(1)
+        if isinstance(outcome, Failure):
+            failures.append(outcome)
+            tqdm.write(f"{outcome.name} FAILED ({outcome.error}); config: {outcome.config}")
+            continue
+        done[outcome.name] = outcome
         for c in outcome.claims:
             tqdm.write(f"  [{c.verdict}] {c.experiment}: {c.name} -- rfloc {c.measured} (paper {c.paper})")
-        tqdm.write(f"{name}: {outcome.seconds:.1f} s{' (cached)' if outcome.cached else ''}")
-    md, page = write_report(outcomes, args.out, TITLE)
+        tqdm.write(f"{outcome.name}: {outcome.seconds:.1f} s{' (cached)' if outcome.cached else ''}")
+    bar.close()
+    outcomes = [done[n] for n in names if n in done]  # report order, whatever order jobs finished in
+    md, page = write_report(outcomes, args.out, TITLE, executor=executor)
     n_pass = sum(c.passed for o in outcomes for c in o.claims)
     n_all = sum(len(o.claims) for o in outcomes)
     print(f"{n_pass}/{n_all} claims pass. Report: {md} and {page}")
+    if failures:
+        print(f"{len(failures)} experiment(s) failed: {', '.join(f.name for f in failures)}")
+        return 1
     return 0

@@ -2,10 +2,20 @@
 
 Each module exposes
   NAME, TITLE, CAPTION          identifiers and the report's two-line caption
-  config(quick: bool) -> dict   every setting of the run (JSON-ready; the cache key)
+  config(quick: bool, profile: str = "default") -> dict
+                                every setting of the run (JSON-ready; the cache key). profile "default":
+                                the `make reproduce` budget; "paper": the paper's own settings (SPEC §2),
+                                built from PAPER; quick=True: a seconds-long smoke test whatever the
+                                profile. Bad profile -> ValueError. (A config(quick) without profile still
+                                runs: its default settings under every profile, and the report says so.)
   run(config) -> xr.Dataset     the data, computed with train_many / effective_dynamics
   plot(ds, out_dir) -> [Path]   figure files
   check(ds) -> [Claim]          each claim with the paper's value, rfloc's and PASS/FAIL
+and, for the report's "Deviations from the paper" table, either
+  PAPER, REASONS, deviations(config) -> [Deviation]   the paper's settings, one reason per reduction, and
+                                the rows where config differs (rfloc.experiments.claims.deviations)
+  or config["reductions"]: [str] free-text reductions, shown one per row without a machine-readable reason.
+An experiment with neither is named in the report as not compared with the paper.
 Thresholds are stated next to each claim together with the reason they were chosen.
 """
 

@@ -60,9 +60,15 @@ REASONS = {
 }
 
 
-def config(quick: bool) -> dict:
+def config(quick: bool, profile: str = "default") -> dict:
+    """profile "paper": the paper's settings (PAPER); "default": the 2-core budget; quick: a smoke test."""
+    if profile not in ("default", "paper"):
+        raise ValueError(f"profile must be one of ['default', 'paper'], got {profile!r}")
+    ica_num = 2000 if quick else 10_000
     if quick:
         n, batch, steps = 10, 200, 100  # smoke test of the pipeline: RFs barely move
+    elif profile == "paper":
+        n, batch, steps, ica_num = PAPER["n"], PAPER["batch"], PAPER["steps"], PAPER["ica.num"]
     else:
         # Paper: 30×30 torus, batch 10 000, 10 000 steps (time lr·steps = 30 000). Here 20×20, batch 800,
         # 3000 steps (time 9000) to fit ≈50 s with the ICA panels: sampling the 2-D field costs ~10 ms per
@@ -83,7 +89,7 @@ def config(quick: bool) -> dict:
         "ica": {
             "gain": 100.0,
             "panels": [dict(p) for p in ICA_PANELS],
-            "num": 2000 if quick else 10_000,
+            "num": ica_num,
             "max_iter": 200,
             "whiten": "unit-variance",
             "random_state": 0,

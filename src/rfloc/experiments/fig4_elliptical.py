@@ -48,7 +48,11 @@ PAPER.update({f"{r}.seeds": 1 for r in CASES})
 REASONS = {f"{r}.{f}": "quick profile (smoke test)" for r in CASES for f in ("batch", "steps")}
 
 
-def config(quick: bool) -> dict:
+def config(quick: bool, profile: str = "default") -> dict:
+    """The default profile already runs the paper's batch, steps and seeds (PAPER), so
+    "paper" is the same; quick: a smoke test."""
+    if profile not in ("default", "paper"):
+        raise ValueError(f"profile must be one of ['default', 'paper'], got {profile!r}")
     cases = {}
     for name, (lr, batch, steps, init, seed) in CASES.items():
         if quick:

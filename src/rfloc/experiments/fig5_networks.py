@@ -77,7 +77,11 @@ REASONS = {
 }
 
 
-def config(quick: bool) -> dict:
+def config(quick: bool, profile: str = "default") -> dict:
+    """profile "paper": the paper's 5000 steps at batch 1000 for every net (PAPER); "default": the K = 100
+    nets at half batch; quick: a smoke test."""
+    if profile not in ("default", "paper"):
+        raise ValueError(f"profile must be one of ['default', 'paper'], got {profile!r}")
     if quick:
         steps, records = 100, 10  # smoke test of the pipeline: RFs barely move
         batch = {"sigmoid10": 100, "relu100": 100, "sigmoid100_bias-1": 100}
@@ -87,6 +91,8 @@ def config(quick: bool) -> dict:
         # 95 s at 500 for 1500 steps, measured under load), so those keep the paper's 1000.
         steps, records = 5000, 25
         batch = {"sigmoid10": 1000, "relu100": 500, "sigmoid100_bias-1": 500}
+        if profile == "paper":
+            batch = {k: PAPER[f"batch.{k}"] for k in batch}
     return {
         "n": N_NET,
         "xi": [1.0, 3.0],

@@ -1,14 +1,23 @@
-"""Run experiments with caching and resumption, then hand the outcome to the report."""
+"""Run experiments with caching and resumption, then hand the outcome to the report.
+
+Profiles: "quick" (a smoke test), "default" (the `make reproduce` budget) and "paper" (the paper's own
+settings, SPEC §2). An experiment whose ``config`` takes no ``profile`` argument runs its default settings
+under every non-quick profile, and the report says so.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rfloc import store
 from rfloc.experiments import Claim, get
 from rfloc.experiments.claims import Deviation
+
+PROFILES = ("default", "paper")
 
 
 @dataclasses.dataclass
@@ -24,27 +33,140 @@ class Outcome:
     deviations: list[Deviation] | None = None  # None: the experiment does not declare its settings
 
 
-def run_experiment(name: str, out: Path, quick: bool = False, force: bool = False) -> Outcome:
-    """Run (or load from out/data) one experiment, plot it, check it. The cache key is the experiment's
-    config with the rfloc version and the code hash (:func:`rfloc.store.cached`): edited code recomputes."""
+def takes_profile(mod) -> bool:
+    """True when the experiment's ``config`` accepts a ``profile`` argument."""
+    return "profile" in inspect.signature(mod.config).parameters
+
+
+def experiment_config(name: str, quick: bool = False, profile: str = "default") -> dict:
+    """The full config of one run (the cache key): the experiment's settings under ``profile`` plus
+    "experiment", "quick" and "profile", the profile that actually ran ("quick", "default" or "paper"; an
+    experiment without profiles runs "default" when "paper" was asked for)."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
     mod = get(name)
-    config = {"experiment": mod.NAME, "quick": quick, **mod.config(quick)}
-    calls = []
+    if takes_profile(mod):
+        settings, ran = mod.config(quick, profile=profile), profile
+    else:
+        settings, ran = mod.config(quick), "default"
+    config = {"experiment": mod.NAME, "quick": bool(quick), **settings}
+    config["profile"] = "quick" if quick else ran
+    return config
 
-    def compute():
-        calls.append(1)
-        start = time.perf_counter()
-        ds = mod.run(config)
-        ds.attrs["seconds"] = time.perf_counter() - start  # run time survives a later cache hit
-        return ds
 
+def reductions_as_deviations(name: str, config: dict) -> list[Deviation] | None:
+    """Fallback for an experiment without a ``deviations`` hook: the free-text "reductions" its config
+    lists, one row each; None when it lists none (the report then names it as not compared)."""
+    reductions = config.get("reductions")
+    if reductions is None:
+        return None
+    reason = "listed by the experiment's config; it gives no paper value or reason in machine-readable form"
+    return [Deviation(name, str(r), "-", "-", reason) for r in reductions]
+
+
+def declared_deviations(mod, config: dict) -> list[Deviation] | None:
+    """The experiment's ``deviations(config)`` hook if it has one, else its config's "reductions"."""
+    if hasattr(mod, "deviations"):
+        return list(mod.deviations(config))
+    return reductions_as_deviations(mod.NAME, config)
+
+
+def compute(job: tuple[str, dict]):
+    """Run one experiment's computation (the part a worker does): (name, config) -> xr.Dataset, with its
+    run time in attrs["seconds"] so that a later cache hit still reports it."""
+    name, config = job
+    start = time.perf_counter()
+    ds = get(name).run(config)
+    ds.attrs["seconds"] = time.perf_counter() - start
+    return ds
+
+
+def finish(name: str, config: dict, ds, out: Path, seconds: float, cached: bool) -> Outcome:
+    """Plot and check a computed (or loaded) dataset in this process."""
+    mod = get(name)
     t0 = time.perf_counter()
-    ds = store.cached(config, compute, root=out / "data", force=force)
     figures = mod.plot(ds, out / "figures")
     claims = mod.check(ds)
-    seconds = time.perf_counter() - t0
-    if not calls and "seconds" in ds.attrs:
-        seconds = float(ds.attrs["seconds"])
-    # Experiments list where their run departs from the paper's settings (optional hook).
-    devs = list(mod.deviations(config)) if hasattr(mod, "deviations") else None
-    return Outcome(mod.NAME, mod.TITLE, mod.CAPTION, figures, claims, seconds, not calls, config, devs)
+    if cached:
+        seconds = float(ds.attrs.get("seconds", time.perf_counter() - t0))
+    else:
+        seconds += time.perf_counter() - t0
+    devs = declared_deviations(mod, config)
+    return Outcome(mod.NAME, mod.TITLE, mod.CAPTION, figures, claims, seconds, cached, config, devs)
+
+
+def run_experiment(
+    name: str, out: Path, quick: bool = False, force: bool = False, profile: str = "default"
+) -> Outcome:
+    """Run (or load from out/data) one experiment in this process, plot it, check it. The cache key is the
+    experiment's config with the rfloc version and the code hash (:func:`rfloc.store.cached`): edited code
+    recomputes."""
+    config = experiment_config(name, quick, profile)
+    calls = []
+
+    def run():
+        calls.append(1)
+        return compute((name, config))
+
+    t0 = time.perf_counter()
+    ds = store.cached(config, run, root=out / "data", force=force)
+    return finish(name, config, ds, out, time.perf_counter() - t0, not calls)
+
+
+class _NotCached(Exception):
+    pass
+
+
+def _not_cached():
+    raise _NotCached
+
+
+def _call(job: tuple[str, dict]):
+    name, config = job
+    return compute, job, f"rfloc-experiment-{name}-{store.config_hash(store.cache_key(config))}"
+
+
+@dataclasses.dataclass
+class Failure:
+    name: str
+    config: dict
+    error: str
+
+
+def run_experiments(
+    names: Sequence[str],
+    out: Path,
+    *,
+    quick: bool = False,
+    profile: str = "default",
+    force: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Iterator[Outcome | Failure]:
+    """Run several experiments as jobs of the sweep engine's executors (:func:`rfloc.sweep.map_jobs`: in
+    process by default, ``workers`` LocalCluster processes, or the Dask cluster at ``scheduler``). Each
+    experiment has its own cached result file under out/data, read and written by this process: a finished
+    one is loaded (an unreadable one is set aside and recomputed), so a killed run resumes. Yields each
+    Outcome (loaded ones first, then as jobs finish) or a Failure, which does not stop the others."""
+    from rfloc import sweep
+
+    configs = {name: experiment_config(name, quick, profile) for name in names}  # bad names fail here
+    root = out / "data"
+    pending = []
+    for name, config in configs.items():
+        if force:
+            pending.append((name, config))
+            continue
+        try:
+            ds = store.cached(config, _not_cached, root=root)
+        except _NotCached:
+            pending.append((name, config))
+        else:
+            yield finish(name, config, ds, out, 0.0, cached=True)
+    runs = sweep.map_jobs(_call, pending, workers=workers, scheduler=scheduler)
+    for (name, config), ds, err in runs:
+        if err is not None:
+            yield Failure(name, config, f"{type(err).__name__}: {err}")
+            continue
+        saved = store.cached(config, lambda ds=ds: ds, root=root, force=force)
+        yield finish(name, config, saved, out, float(ds.attrs.get("seconds", 0.0)), cached=False)
