@@ -27,6 +27,7 @@ ORDER = (
     "fig5",
     "meanfield",
     "imp",
+    "phase_diagram",
 )
 
 

@@ -27,6 +27,7 @@ from rfloc.theory.data_term import DataTerm, make_data_term
 from rfloc.theory.dynamics import EffectiveDynamics, effective_dynamics, iterate_map, solve_ode, velocity
 from rfloc.theory.ising_dp import ising_data_term
 from rfloc.theory.noise import sgd_noise
+from rfloc.theory.phase import predict_final, predict_ipr
 from rfloc.theory.predict import Prediction, predict
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "make_amplifier",
     "make_data_term",
     "predict",
+    "predict_final",
+    "predict_ipr",
     "quadrature_law",
     "select_amplifier",
     "sgd_noise",
