@@ -1,7 +1,7 @@
 """rfloc's extension (beyond the paper): a localization phase diagram of the single ReLU neuron.
 
-Axes: the marginal (NLGP gain g, Kur k; each mapped to its exact excess kurtosis κ − 3) × the correlation-length
-ratio ξ₁/ξ₀ at fixed ξ₀ (class balance p fixed at ½). At every grid point the final IPR at t = lr × steps is
+Axes: the marginal (NLGP gain g, Kur k; each mapped to its exact excess kurtosis κ − 3) × the correlation
+length ratio ξ₁/ξ₀ at fixed ξ₀ (class balance p fixed at ½). At every grid point the final IPR at t = lr × steps is
 predicted from a fixed set of initial conditions by the expected-SGD map (:mod:`rfloc.theory.phase`) with
 the exact φ and with the cubic φ; the Monte Carlo mean-field map (costlier) runs only at the validation
 points. The validation points are trained by SGD (train_many) at the paper's Fig 4 settings under the
@@ -26,8 +26,8 @@ from rfloc.experiments.claims import LOCALIZED_IPR, Claim
 NAME = "phase_diagram"
 TITLE = "rfloc's extension: localization phase diagram (excess kurtosis x xi1/xi0), theory vs SGD"
 CAPTION = (
-    "rfloc's extension, beyond the paper. Heatmap: predicted final IPR (effective map, exact phi) at t = lr x "
-    "steps, median over initial conditions; dashed line: kappa = 3 (the cubic theory's boundary); circles: "
+    "rfloc's extension, beyond the paper. Heatmap: predicted final IPR (effective map, exact phi) at "
+    "t = lr x steps, median over initial conditions; dashed line: kappa = 3 (the cubic theory's boundary); circles: "
     "SGD at the validation points, green where simulation and prediction agree on localized (IPR > 0.1)."
 )
 PROFILES = ("default", "paper")
@@ -74,7 +74,7 @@ def config(quick: bool, profile: str = "default") -> dict:
             f"{n_val} validation points (paper profile: 32)",
             f"{train['seeds']} seeds per point (paper profile: 8)",
             f"batch {train['batch']} (paper: 10 000)",
-            f"Monte Carlo map: {mc['inits']} inits x {mc['samples']} samples per step (paper profile: 4 x 2000)",
+            f"Monte Carlo map: {mc['inits']} inits x {mc['samples']} samples/step (paper profile: 4 x 2000)",
             "theory grid "
             f"{len(grid['ratios']) * (len(grid['gains']) + len(grid['ks']))} points (paper profile: 1056)",
         ]
@@ -295,7 +295,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                 f"{r['agree']}/{r['points']} agree, rate {r['rate']:.2f} "
                 f"(95% CP [{r['ci_low']:.2f}, {r['ci_high']:.2f}])",
                 bool(r["ci_low"] > BOUNDARY_LOWER),
-                f"95% Clopper-Pearson lower bound > {BOUNDARY_LOWER} (better than a coin); localized = median "
+                f"95% Clopper-Pearson lower bound > {BOUNDARY_LOWER} (better than a coin); localized: median "
                 f"IPR > {float(ds.attrs.get('threshold', LOCALIZED_IPR))}",
             )
         )
