@@ -284,7 +284,45 @@ def plot(ds: xr.Dataset, out: Path) -> list[Path]:
     axes[0].legend(loc="upper left", fontsize=8)
     fig.colorbar(mesh, ax=axes, label="predicted final IPR (exact phi)")
     fig.suptitle("rfloc's extension: localization phase diagram")
-    return [save_figure(fig, Path(out) / "phase_diagram.png")]
+    paths = [save_figure(fig, Path(out) / "phase_diagram.png")]
+    return paths + [_table_figure(ds, Path(out) / "phase_diagram_points.png")]
+
+
+def _table_figure(ds: xr.Dataset, path: Path) -> Path:
+    """The per-point table (median IPRs, localized? per source) and the agreement rates, as an image."""
+    import matplotlib.pyplot as plt
+
+    from rfloc.plot import save_figure
+
+    yes = {True: "Y", False: "n"}
+    head = ["family", "param", "xi1/xi0", "excess", "SGD", "exact", "cubic", "MC", "loc S/E/C/M/k<3"]
+    cells = [
+        [
+            r["family"],
+            f"{r['parameter']:g}",
+            f"{r['xi_ratio']:g}",
+            f"{r['excess_kurtosis']:.2f}",
+            f"{r['sim_ipr']:.3f}",
+            f"{r['pred_exact']:.3f}",
+            f"{r['pred_cubic']:.3f}",
+            f"{r['pred_mc']:.3f}",
+            "/".join(yes[r[f"loc_{k}"]] for k in ("sim", *PREDICTOR_VARS, "kappa<3")),
+        ]
+        for r in point_table(ds)
+    ]
+    rates = "; ".join(
+        f"{r['predictor']}: {r['agree']}/{r['points']} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
+        for r in agreement_table(ds)
+    )
+    fig, ax = plt.subplots(figsize=(10, 0.6 + 0.22 * (len(cells) + 2)))
+    ax.axis("off")
+    table = ax.table(cellText=cells, colLabels=head, loc="upper center", cellLoc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+    ax.set_title(
+        f"rfloc's extension: median final IPR per validation point; agreement (95% CP): {rates}", fontsize=8
+    )
+    return save_figure(fig, path)
 
 
 def check(ds: xr.Dataset) -> list[Claim]:
@@ -305,13 +343,15 @@ def check(ds: xr.Dataset) -> list[Claim]:
             )
         )
     r = rows["kappa<3"]
+    reductions = json.loads(ds.attrs.get("config", "{}")).get("reductions", [])
+    reduced = f"; reductions: {', '.join(reductions)}" if reductions else ""
     claims.append(
         Claim(
             NAME,
             "rfloc's extension: the theory's boundary (kappa = 3) matches the simulated boundary",
             "cubic theory: localizes iff excess kurtosis < 0",
             f"{r['agree']}/{r['points']} points on the predicted side, rate {r['rate']:.2f} "
-            f"(95% CP [{r['ci_low']:.2f}, {r['ci_high']:.2f}])",
+            f"(95% CP [{r['ci_low']:.2f}, {r['ci_high']:.2f}]){reduced}",
             bool(r["ci_low"] > BOUNDARY_LOWER),
             f"95% Clopper-Pearson lower bound of the agreement rate > {BOUNDARY_LOWER}, fixed in advance",
         )
