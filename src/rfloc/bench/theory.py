@@ -54,4 +54,40 @@ def run(quick: bool = False) -> list[dict]:
                     "peak_MB": peak_rss_mb(),
                 }
             )
+    return rows + phase_rows(quick)
+
+
+# -- the phase diagram (rfloc's extension): B grid points × 8 initial conditions, one compiled program ------
+def phase_rows(quick: bool) -> list[dict]:
+    """Warm wall time and process CPU time of :func:`rfloc.theory.phase.predict_final` (expected-SGD map,
+    2000 steps of lr 0.05) over B = 1024 NLGP points (32 gains × 32 ξ₁/ξ₀) × 8 inits (B = 64 when quick)."""
+    import time
+
+    from rfloc.theory.phase import family_models, initial_conditions, predict_final
+
+    side = 8 if quick else 32
+    models = family_models("nlgp", np.geomspace(0.05, 100.0, side), np.linspace(0.5, 4.0, side))
+    w0 = initial_conditions(40, 8)
+    rows = []
+    for phi in ("exact", "cubic"):
+        first = time.perf_counter()
+        predict_final(models, w0, LR, STEPS, phi)
+        first = time.perf_counter() - first
+        wall, cpu = time.perf_counter(), time.process_time()
+        predict_final(models, w0, LR, STEPS, phi)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        rows.append(
+            {
+                "model": f"phase nlgp B={len(models)} (cpu {cpu:.1f} s)",
+                "phi": phi,
+                "integrator": "map",
+                "R": len(models) * w0.shape[0],
+                "N": 40,
+                "t": LR * STEPS,
+                "solver_steps": STEPS,
+                "compile_s": first - wall,
+                "warm_s": wall,
+                "peak_MB": peak_rss_mb(),
+            }
+        )
     return rows

@@ -38,6 +38,7 @@ ORDER = (
     "fig5_ica",
     "natural_images",
     "imp",
+    "phase_diagram",
 )
 
 

@@ -10,7 +10,9 @@ Layout (nothing here trains a network; comparisons with SGD live in :mod:`rfloc.
 * :mod:`~rfloc.theory.dynamics` — the one effective-dynamics engine dw/dt = p·g(w) − ((1 − p)Σ_0 + pΣ_1)w in
   t = lr × SGD steps, integrated as an ODE, a per-step map or the authors' map; pure JAX core + wrapper;
 * :mod:`~rfloc.theory.noise` — the linear-response spread of online SGD around the map from batch noise;
-* :mod:`~rfloc.theory.predict` — the final RF, its IPR and peak, and the localization criterion.
+* :mod:`~rfloc.theory.predict` — the final RF, its IPR and peak, and the localization criterion;
+* :mod:`~rfloc.theory.phase` — rfloc's extension: the predicted final IPR over a grid of data models and
+  initial conditions (exact φ, cubic φ, Monte Carlo map), one compiled program per family.
 """
 
 from rfloc.theory.amplifier import (
@@ -27,6 +29,7 @@ from rfloc.theory.data_term import DataTerm, make_data_term
 from rfloc.theory.dynamics import EffectiveDynamics, effective_dynamics, iterate_map, solve_ode, velocity
 from rfloc.theory.ising_dp import ising_data_term
 from rfloc.theory.noise import sgd_noise
+from rfloc.theory.phase import predict_final, predict_ipr
 from rfloc.theory.predict import Prediction, predict
 
 __all__ = [
@@ -44,6 +47,8 @@ __all__ = [
     "make_amplifier",
     "make_data_term",
     "predict",
+    "predict_final",
+    "predict_ipr",
     "quadrature_law",
     "select_amplifier",
     "sgd_noise",
