@@ -10,7 +10,8 @@ Layout (nothing here trains a network; comparisons with SGD live in :mod:`rfloc.
 * :mod:`~rfloc.theory.dynamics` — the one effective-dynamics engine dw/dt = p·g(w) − ((1 − p)Σ_0 + pΣ_1)w in
   t = lr × SGD steps, integrated as an ODE, a per-step map or the authors' map; pure JAX core + wrapper;
 * :mod:`~rfloc.theory.noise` — the linear-response spread of online SGD around the map from batch noise;
-* :mod:`~rfloc.theory.predict` — the final RF, its IPR and peak, and the localization criterion.
+* :mod:`~rfloc.theory.predict` — the final RF, its IPR and peak, and the localization criterion;
+* :mod:`~rfloc.theory.torus` — rfloc's extension: the same dynamics on the 2-D torus, covariances by FFT.
 """
 
 from rfloc.theory.amplifier import (
@@ -28,6 +29,7 @@ from rfloc.theory.dynamics import EffectiveDynamics, effective_dynamics, iterate
 from rfloc.theory.ising_dp import ising_data_term
 from rfloc.theory.noise import sgd_noise
 from rfloc.theory.predict import Prediction, predict
+from rfloc.theory.torus import TorusOperator, torus_class_operators, torus_dynamics, torus_operator
 
 __all__ = [
     "DataTerm",
@@ -49,4 +51,8 @@ __all__ = [
     "sgd_noise",
     "solve_ode",
     "velocity",
+    "TorusOperator",
+    "torus_class_operators",
+    "torus_dynamics",
+    "torus_operator",
 ]
