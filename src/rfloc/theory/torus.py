@@ -158,7 +158,7 @@ def torus_dynamics(
 
 
 def torus_peak_distance(p, q, n: int) -> np.ndarray:
-    """Chebyshev (king-move) distance on the n×n torus between flat peak indices p and q (ints, same shape)."""
+    """Chebyshev (king-move) distance on the n×n torus between flat peak indices p and q (ints)."""
     p, q = np.asarray(p), np.asarray(q)
     d1 = np.abs(p // n - q // n) % n
     d2 = np.abs(p % n - q % n) % n
