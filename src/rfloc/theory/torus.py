@@ -3,7 +3,9 @@
 On an n×n torus every class covariance Σ_y of a translation-invariant model is block-circulant (BCCB):
 Σ_y[(i1, i2), (j1, j2)] = c_y((j1 − i1) mod n, (j2 − i2) mod n). The 2-D DFT diagonalizes it, so
 Σ_y w = irfft2(rfft2(W) · λ_y) with λ_y = DFT2(c_y) (real, since c_y(d) = c_y(−d)); O(N log N) per product
-instead of O(N²) for the dense (N, N) matrix, N = n².
+instead of O(N²) for the dense (N, N) matrix, N = n². Measured (one map step, exact φ, NLGP(100),
+CPU time on the shared 2-core machine under load): 20×20 FFT 470 µs vs dense 530 µs; 30×30 FFT 980 µs vs
+dense 1510 µs — the FFT is faster at both sizes, so it is the only path.
 
 :class:`TorusOperator` is a JAX pytree with ``@``, so it drops into the engine of
 :mod:`rfloc.theory.dynamics` unchanged: ``decay @ w`` in :func:`~rfloc.theory.dynamics.velocity` and
