@@ -29,6 +29,7 @@ from rfloc.experiments.claims import Claim
 # Report order: the paper's figures, then rfloc's extensions.
 ORDER = (
     "fig1",
+    "fig1_theory",
     "fig2",
     "fig3",
     "ising_table",

@@ -13,6 +13,7 @@ Layout (nothing here trains a network; comparisons with SGD live in :mod:`rfloc.
 * :mod:`~rfloc.theory.predict` — the final RF, its IPR and peak, and the localization criterion;
 * :mod:`~rfloc.theory.phase` — rfloc's extension: the predicted final IPR over a grid of data models and
   initial conditions (exact φ, cubic φ, Monte Carlo map), one compiled program per family.
+* :mod:`~rfloc.theory.torus` — rfloc's extension: the same dynamics on the 2-D torus, covariances by FFT.
 """
 
 from rfloc.theory.amplifier import (
@@ -31,6 +32,7 @@ from rfloc.theory.ising_dp import ising_data_term
 from rfloc.theory.noise import sgd_noise
 from rfloc.theory.phase import predict_final, predict_ipr
 from rfloc.theory.predict import Prediction, predict
+from rfloc.theory.torus import TorusOperator, torus_class_operators, torus_dynamics, torus_operator
 
 __all__ = [
     "DataTerm",
@@ -54,4 +56,8 @@ __all__ = [
     "sgd_noise",
     "solve_ode",
     "velocity",
+    "TorusOperator",
+    "torus_class_operators",
+    "torus_dynamics",
+    "torus_operator",
 ]
