@@ -234,6 +234,7 @@ class _Static:
     net: NetConfig
     batch_size: int
     eval_every: int
+    data_stream: int = 0
 
     @classmethod
     def of(cls, config: TrainConfig) -> _Static:
@@ -289,6 +290,8 @@ def _advance(static: _Static, num_records: int, seeds, seed_index, hp, state, st
     """Advance all runs by num_records × eval_every SGD steps from SGD step step0; returns the new state
     and the records (W (R, T', K, N), mean window loss (R, T'))."""
     data_keys = jax.vmap(lambda s: _keys(s)[1])(seeds)
+    if static.data_stream:  # another stream from the same w0 (stream 0 keeps its keys bit for bit)
+        data_keys = jax.vmap(lambda k: jax.random.fold_in(k, static.data_stream))(data_keys)
     grad_fn = jax.value_and_grad(partial(nn.mse_loss, static.net))
 
     def update(params, diverged, div_step, lr, x, y, step):
@@ -360,6 +363,7 @@ def train_many(
     seeds: Sequence[int] | int | None = None,
     grid: Mapping[str, Sequence] | Sequence[Mapping] | None = None,
     progress: bool | None = None,
+    data_stream: int = 0,
 ) -> TrainResult:
     """S seeds × H grid settings of ``config``, advanced together; weights come back as (H, S, T, K, N).
 
@@ -375,6 +379,9 @@ def train_many(
     A run's result does not depend on which other runs share its call (bit-identical to a separate run on
     CPU; tested): every run's update is the same fixed-shape program inside a lax.map over runs.
     progress: tqdm bar on stderr (None: only when stderr is a TTY); it splits the scan into ~20 chunks.
+    data_stream: 0 (default) draws each seed's own data; k > 0 draws an independent stream,
+    fold_in(data key, k), from the same initial weights (an SGD-against-SGD control). Not recorded in
+    the result's config: the caller keeps it.
     """
     if seeds is None:
         seeds = [config.seed]
@@ -385,12 +392,13 @@ def train_many(
         raise ValueError("seeds must hold at least one seed")
     if max(seeds) >= 2**32:
         raise ValueError(f"seeds must be < 2**32, got {max(seeds)}")
+    data_stream = integer("data_stream", data_stream, minimum=0)
     settings = expand_grid(grid)
     configs = [_resolve(config, s) for s in settings]  # validates every setting before any compute
 
     groups: dict[_Static, list[int]] = {}
     for h, cfg in enumerate(configs):
-        groups.setdefault(_Static.of(cfg), []).append(h)
+        groups.setdefault(dataclasses.replace(_Static.of(cfg), data_stream=data_stream), []).append(h)
 
     num_h, num_s, num_t = len(settings), len(seeds), config.num_records
     k, n = config.net.width, config.data.n_inputs
