@@ -11,8 +11,15 @@ site on the ring; each count comes with its 95 % Clopper–Pearson interval and 
 lies inside it. Predictors (:data:`PREDICTORS`): the effective ODE (or map) with the cubic or the exact φ,
 and the exact expected-SGD map ("meanfield": exact Ising data term by DP, Monte Carlo for other models).
 Deterministic predictors depend only on w₀, and w₀ only on the seed, so each runs once per call and serves
-every batch size. A predictor is a :class:`Predictor`; a new one (e.g. an SGD-vs-SGD control, which
-depends on the batch) is one more entry of ``PREDICTORS``.
+every batch size. A predictor is a :class:`Predictor`; "sgd", the SGD-vs-SGD control (SGD again from the
+same w₀ on an independent data stream), is the one that depends on the batch.
+
+Agreement probability (:func:`agreement_curve`, :func:`agreement`, :class:`Rate`): a count out of 28 has a
+standard deviation of ≈ 2 seeds, so the protocol estimates p(batch) itself from many seeds, with its
+Clopper–Pearson interval, and judges the paper's 26/28 as a draw, P(X ≥ 26 | 28, p̂). The control's
+agreement c bounds every predictor that sees only w₀: with q the law of SGD's peak given w₀, exact matches
+give Σq² ≤ max q ≤ √(Σq²), and ±1-site matches c ≤ max Q ≤ √(2c) (Q: q summed over a 3-site window); so
+c is what the ideal predictor at least reaches, and √(2c) the most any deterministic predictor can.
 """
 
 from __future__ import annotations

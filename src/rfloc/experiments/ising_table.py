@@ -259,7 +259,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                     f"{_first(have, plaus)}; with p >= 0.93: {_first(have, reach)} ({used})",
                     bool(any(plaus)),
                     f"P(X >= 26 | n = 28, p-hat) >= {PLAUSIBLE} at some batch of the run (one-sided 5% test, "
-                    "fixed in advance); p-hat from >= 64 seeds, 95% Clopper-Pearson",
+                    "fixed in advance); p-hat over n seeds (per batch), 95% Clopper-Pearson interval",
                 )
             )
     # The control: how reproducible SGD's own peak is, and what it implies for any w0-only predictor.
