@@ -75,3 +75,13 @@ def test_profiles():
         assert max(cfg["predictor_seeds"].values()) <= max(cfg["seeds"])
     with pytest.raises(ValueError, match="profile"):
         ising_table.config(profile="full")
+
+
+def test_plot_writes_the_three_figures(tmp_path):
+    files = ising_table.plot(_curve(243, 250), tmp_path)
+    assert [f.name for f in files] == [
+        "ising_table_agreement.png",
+        "ising_table_overlays.png",
+        "meanfield_ipr_over_time.png",
+    ]
+    assert all(f.stat().st_size > 0 for f in files)
