@@ -11,8 +11,15 @@ site on the ring; each count comes with its 95 % Clopper–Pearson interval and 
 lies inside it. Predictors (:data:`PREDICTORS`): the effective ODE (or map) with the cubic or the exact φ,
 and the exact expected-SGD map ("meanfield": exact Ising data term by DP, Monte Carlo for other models).
 Deterministic predictors depend only on w₀, and w₀ only on the seed, so each runs once per call and serves
-every batch size. A predictor is a :class:`Predictor`; a new one (e.g. an SGD-vs-SGD control, which
-depends on the batch) is one more entry of ``PREDICTORS``.
+every batch size. A predictor is a :class:`Predictor`; "sgd", the SGD-vs-SGD control (SGD again from the
+same w₀ on an independent data stream), is the one that depends on the batch.
+
+Agreement probability (:func:`agreement_curve`, :func:`agreement`, :class:`Rate`): a count out of 28 has a
+standard deviation of ≈ 2 seeds, so the protocol estimates p(batch) itself from many seeds, with its
+Clopper–Pearson interval, and judges the paper's 26/28 as a draw, P(X ≥ 26 | 28, p̂). The control's
+agreement c bounds every predictor that sees only w₀: with q the law of SGD's peak given w₀, exact matches
+give Σq² ≤ max q ≤ √(Σq²), and ±1-site matches c ≤ max Q ≤ √(2c) (Q: q summed over a 3-site window); so
+c is what the ideal predictor at least reaches, and √(2c) the most any deterministic predictor can.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import numbers
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+from scipy.special import betainc
 from scipy.stats import binomtest
 
 from rfloc import _checks, metrics
@@ -90,11 +98,16 @@ class Setting:
     seeds: tuple[int, ...]
     method: str
     meanfield_m: int
+    init_scale: float = 0.001
+    times: tuple[float, ...] | None = None  # output times; None: (0, lr × steps)
+
+    def time_grid(self) -> np.ndarray:
+        return np.array([0.0, self.lr * self.steps] if self.times is None else self.times)
 
 
 @dataclasses.dataclass(frozen=True)
 class Predictor:
-    """fn(setting) -> final RFs (S, N) at t = lr × steps; per_batch: whether it depends on the batch size
+    """fn(setting) -> RFs (S, T, N) at setting.time_grid(); per_batch: whether it depends on the batch size
     (if not, it runs once per call of :func:`peak_agreement`); label: for tables and figures."""
 
     fn: Callable[[Setting], np.ndarray]
@@ -104,8 +117,9 @@ class Predictor:
 
 def _phi_predictor(phi: str) -> Callable[[Setting], np.ndarray]:
     def fn(s: Setting) -> np.ndarray:
-        times = np.array([0.0, s.lr * s.steps])
-        return effective_dynamics(s.model, s.w0, times, phi=phi, integrator=s.method, lr=s.lr).final
+        return np.asarray(
+            effective_dynamics(s.model, s.w0, s.time_grid(), phi=phi, integrator=s.method, lr=s.lr).weights
+        )
 
     return fn
 
@@ -113,25 +127,51 @@ def _phi_predictor(phi: str) -> Callable[[Setting], np.ndarray]:
 def _meanfield(s: Setting) -> np.ndarray:
     # Exact data term for the Ising ring; otherwise Monte Carlo, 100 000 class-1 samples per step (key 0).
     exact = isinstance(s.model, Ising)
-    return effective_dynamics(
-        s.model,
-        s.w0,
-        np.array([0.0, s.lr * s.steps]),
-        integrator="map",
-        lr=s.lr,
-        data_term="ising-dp" if exact else "monte-carlo",
-        grid_points=s.meanfield_m,
-    ).final
+    return np.asarray(
+        effective_dynamics(
+            s.model,
+            s.w0,
+            s.time_grid(),
+            integrator="map",
+            lr=s.lr,
+            data_term="ising-dp" if exact else "monte-carlo",
+            grid_points=s.meanfield_m,
+        ).weights
+    )
 
 
 def _gaussian_control(s: Setting) -> np.ndarray:
-    return effective_dynamics(s.model, s.w0, np.array([0.0, s.lr * s.steps]), phi="gaussian").final
+    return np.asarray(effective_dynamics(s.model, s.w0, s.time_grid(), phi="gaussian").weights)
+
+
+def _sgd_control(s: Setting) -> np.ndarray:
+    """SGD again from the same w0 on an independent data stream (train_many's data_stream=1). Its peak
+    agreement with the first run is how reproducible SGD's own peak is: an upper bound, in expectation, on
+    the agreement of any predictor that sees only w0 (a deterministic predictor cannot match the noise)."""
+    times = s.time_grid()
+    dt = s.lr * s.steps / (len(times) - 1) if len(times) > 1 else s.lr * s.steps
+    every = max(1, round(dt / s.lr))
+    if s.steps % every or not np.allclose(times, s.lr * every * np.arange(len(times))):
+        raise ValueError("times must be 0, lr × k, 2 lr × k, ..., lr × steps for the SGD control")
+    config = TrainConfig(
+        data=s.model,
+        net=NetConfig(kind="neuron", activation="relu", bias=False, init_scale=s.init_scale),
+        lr=s.lr,
+        batch_size=s.batch_size,
+        steps=s.steps,
+        eval_every=every,
+    )
+    res = train_many(config, seeds=list(s.seeds), data_stream=1, progress=False)
+    if not np.array_equal(res.init_weights[0, :, 0, :], s.w0):
+        raise ValueError("the SGD control must start from the given w0 (same seeds, init_scale)")
+    return res.weights[0, :, :, 0, :]
 
 
 PREDICTORS: dict[str, Predictor] = {
     "cubic": Predictor(_phi_predictor("cubic"), False, "cubic phi"),
     "exact": Predictor(_phi_predictor("exact"), False, "exact phi"),
     "meanfield": Predictor(_meanfield, False, "exact mean-field map"),
+    "sgd": Predictor(_sgd_control, True, "SGD vs SGD (control)"),
 }
 
 
@@ -253,10 +293,10 @@ def peak_agreement(
 
     def run_predictor(name: str, predictor: Predictor, setting: Setting) -> np.ndarray:
         if predictor.per_batch:
-            return predictor.fn(setting)
+            return predictor.fn(setting)[:, -1]
         key = (name, np.ascontiguousarray(setting.w0).tobytes())
         if key not in memo:
-            memo[key] = predictor.fn(setting)
+            memo[key] = predictor.fn(setting)[:, -1]
         return memo[key]
 
     out = []
@@ -268,7 +308,9 @@ def peak_agreement(
             res = train_many(dataclasses.replace(base, batch_size=batch), seeds=seeds, progress=progress)
         w0 = res.init_weights[0, :, 0, :]
         sim = res.final_weights[0, :, 0, :]
-        setting = Setting(model, w0, float(lr), int(steps), batch, tuple(seeds), method, meanfield_m)
+        setting = Setting(
+            model, w0, float(lr), int(steps), batch, tuple(seeds), method, meanfield_m, float(init_scale)
+        )
         predicted, notes = {}, []
         for name in predictors:
             try:
@@ -298,3 +340,166 @@ def peak_agreement(
             on_batch(result)
         out.append(result)
     return out
+
+
+# -- agreement probability against batch size ------------------------------------------------------------
+PLAUSIBLE = 0.05  # 26/28 is a "plausible draw" when P(X >= 26 | 28, p) >= 0.05 (a one-sided 5 % test)
+PAPER_RATE = PAPER_COUNT[0] / PAPER_COUNT[1]  # 0.929: the rate the paper's count states
+READINGS: dict[str, Callable] = {"abs": metrics.peak_index, "signed": metrics.peak_index_signed}
+
+
+def draw_probability(p, k: int = PAPER_COUNT[0], n: int = PAPER_COUNT[1]) -> np.ndarray:
+    """P(X ≥ k) for X ~ Binomial(n, p), elementwise in p: the regularized incomplete beta
+    I_p(k, n − k + 1)."""
+    n = _checks.integer("n", n, minimum=1)
+    k = _checks.integer("k", k, minimum=0, maximum=n)
+    p = np.asarray(p, dtype=float)
+    if np.any(~(p >= 0) | ~(p <= 1)):
+        raise ValueError(f"p must lie in [0, 1], got {p}")
+    return np.ones_like(p) if k == 0 else betainc(k, n - k + 1, p)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rate:
+    """Agreement probability from k of n seeds: p̂ = k/n with its 95 % Clopper–Pearson interval, and the
+    paper's 26/28 judged as a draw: P(X ≥ 26 | 28, p) at p̂ and at the interval's ends (it increases with p,
+    so the ends map to the ends)."""
+
+    k: int
+    n: int
+    p: float
+    low: float
+    high: float
+    draw: float
+    draw_low: float
+    draw_high: float
+
+    @classmethod
+    def of(cls, agree) -> Rate:
+        agree = np.asarray(agree, bool)
+        k, n = int(agree.sum()), int(agree.size)
+        low, high = binomial_interval(k, n)
+        draws = draw_probability([k / n, low, high])
+        return cls(k, n, k / n, low, high, *(float(d) for d in draws))
+
+    @property
+    def plausible(self) -> bool:
+        """26/28 is a plausible draw at p̂: P(X ≥ 26 | 28, p̂) ≥ PLAUSIBLE."""
+        return self.draw >= PLAUSIBLE
+
+    def __str__(self) -> str:
+        return (
+            f"{self.p:.3f} [{self.low:.3f}, {self.high:.3f}] ({self.k}/{self.n}); "
+            f"P(>=26/28) {self.draw:.3f} [{self.draw_low:.3f}, {self.draw_high:.3f}]"
+        )
+
+
+def agreement(simulated, other, tol: int, reading: str = "abs", mask=None) -> Rate:
+    """Rate of seeds whose peaks agree within tol sites; simulated, other (S, N); mask (S,) selects seeds.
+
+    reading: "abs" (argmax |w|, rfloc's) or "signed" (argmax −w, the authors' by-eye reading; SPEC §4)."""
+    _checks.choice("reading", reading, tuple(READINGS))
+    peak = READINGS[reading]
+    simulated, other = np.asarray(simulated), np.asarray(other)
+    agree = metrics.peaks_agree(
+        np.asarray(peak(simulated)), np.asarray(peak(other)), simulated.shape[-1], tol=tol
+    )
+    agree = np.asarray(agree)
+    if mask is not None:
+        agree = agree[np.asarray(mask, bool)]
+    if agree.size == 0:
+        raise ValueError("mask must select at least one seed")
+    return Rate.of(agree)
+
+
+def agreement_curve(
+    model: DataModel,
+    batch_sizes: Sequence[int],
+    seeds: Sequence[int],
+    predictor_seeds: Mapping[str, int],
+    lr: float = 0.05,
+    steps: int = 2000,
+    init_scale: float = 0.001,
+    eval_every: int | None = None,
+    control: bool = True,
+    meanfield_m: int = 2048,
+    progress: bool | None = None,
+):
+    """Final RFs of SGD, of the SGD-vs-SGD control and of the predictors for the agreement curve p(batch).
+
+    Batch batch_sizes[b] trains seeds 0..seeds[b]−1 (one train_many call, plus one on data_stream=1 for the
+    control); w0 depends on the seed only, so the predictors run once, on seeds 0..predictor_seeds[name]−1
+    (each ≤ max(seeds)), from the SGD runs' own w0, recorded every eval_every steps (default: steps).
+    Returns an xr.Dataset: init_w (seed, input); sim_w (batch, seed, time, input); control_w (batch, seed,
+    input), final; pred_w (predictor, seed, time, input); runs not made are NaN, and sim_ran (batch, seed),
+    pred_ran (predictor, seed) say which were made.
+    """
+    import xarray as xr
+
+    batch_sizes = [_checks.integer("batch_sizes[i]", b, minimum=1) for b in batch_sizes]
+    seeds = [_checks.integer("seeds[i]", s, minimum=1) for s in seeds]
+    if not batch_sizes or len(seeds) != len(batch_sizes):
+        raise ValueError("batch_sizes must be non-empty and seeds must give one count per batch size")
+    unknown = [p for p in predictor_seeds if p not in PREDICTORS or PREDICTORS[p].per_batch]
+    if unknown:
+        names = [k for k, v in PREDICTORS.items() if not v.per_batch]
+        raise ValueError(f"predictor_seeds keys must be among {names}, got {unknown}")
+    s_max = max(seeds)
+    p_seeds = {
+        k: _checks.integer(f"predictor_seeds[{k!r}]", v, minimum=1, maximum=s_max)
+        for k, v in predictor_seeds.items()
+    }
+    eval_every = steps if eval_every is None else eval_every
+    base = TrainConfig(
+        data=model,
+        net=NetConfig(kind="neuron", activation="relu", bias=False, init_scale=init_scale),
+        lr=lr,
+        steps=steps,
+        eval_every=eval_every,
+    )  # validates lr, steps, eval_every before any compute
+    n, t = model.n_inputs, base.num_records
+    sim = np.full((len(batch_sizes), s_max, t, n), np.nan, np.float32)
+    ctrl = np.full((len(batch_sizes), s_max, n), np.nan, np.float32)
+    w0 = None
+    for b, (batch, count) in enumerate(zip(batch_sizes, seeds, strict=True)):
+        config = dataclasses.replace(base, batch_size=batch)
+        res = train_many(config, seeds=count, progress=progress)
+        sim[b, :count] = res.weights[0, :, :, 0, :]
+        if w0 is None or count > len(w0):
+            w0 = res.init_weights[0, :, 0, :]
+        if control:
+            # same eval_every as the first run: one compiled program per batch and stream, shared by callers
+            again = train_many(config, seeds=count, data_stream=1, progress=progress)
+            ctrl[b, :count] = again.final_weights[0, :, 0, :]
+    times = lr * np.arange(t) * eval_every
+    pred = np.full((len(p_seeds), s_max, t, n), np.nan, np.float32)
+    for j, (name, count) in enumerate(p_seeds.items()):
+        setting = Setting(
+            model,
+            w0[:count],
+            float(lr),
+            int(steps),
+            0,
+            tuple(range(count)),
+            "ode",
+            meanfield_m,
+            float(init_scale),
+            tuple(times),
+        )
+        pred[j, :count] = PREDICTORS[name].fn(setting)
+    counts, p_counts = np.array(seeds), np.array(list(p_seeds.values()))
+    return xr.Dataset(
+        {
+            "init_w": (("seed", "input"), w0),
+            "sim_w": (("batch", "seed", "time", "input"), sim),
+            "control_w": (("batch", "seed", "input"), ctrl),
+            "pred_w": (("predictor", "seed", "time", "input"), pred),
+            "sim_ran": (("batch", "seed"), np.arange(s_max)[None] < counts[:, None]),
+            "pred_ran": (
+                ("predictor", "seed"),
+                np.arange(s_max)[None] < p_counts[:, None],
+            ),
+        },
+        coords={"batch": batch_sizes, "predictor": list(p_seeds), "seed": np.arange(s_max), "time": times},
+        attrs={"control": int(control)},
+    )

@@ -322,6 +322,7 @@ class _Static:
     optimizer: str
     momentum: float
     vectorize: str
+    data_stream: int = 0
 
     @classmethod
     def of(cls, config: TrainConfig, vectorize: str = "map") -> _Static:
@@ -402,6 +403,8 @@ def _advance(static: _Static, num_records: int, seeds, seed_index, hp, state, st
     """Advance all runs by num_records × eval_every steps from step step0; returns the new state and the
     records (W (R, T', K, N), mean window loss (R, T'))."""
     data_keys = jax.vmap(lambda s: _keys(s)[1])(seeds)
+    if static.data_stream:  # another stream from the same w0 (stream 0 keeps its keys bit for bit)
+        data_keys = jax.vmap(lambda k: jax.random.fold_in(k, static.data_stream))(data_keys)
     grad_fn = jax.value_and_grad(partial(nn.mse_loss, static.net))
 
     def update(run, lr, x, y, step):
@@ -466,6 +469,7 @@ def train_many(
     grid: Mapping[str, Sequence] | Sequence[Mapping] | None = None,
     progress: bool | None = None,
     vectorize: str = "map",
+    data_stream: int = 0,
 ) -> TrainResult:
     """S seeds × H grid settings of ``config``, advanced together; weights come back as (H, S, T, K, N).
 
@@ -491,15 +495,21 @@ def train_many(
     ``rfloc bench train`` measures both on the machine at hand.
     progress: tqdm.auto bar over SGD steps (None: tqdm decides — shown on a terminal and in notebooks,
     hidden when stderr is redirected); a shown bar splits the scan into ~20 chunks (same results).
+    data_stream: 0 (default) draws each seed's own data; k > 0 draws an independent stream,
+    fold_in(data key, k), from the same initial weights (an SGD-against-SGD control). Not recorded in
+    the result's config: the caller keeps it.
     """
     seeds = (config.seed,) if seeds is None else _checks.seeds(seeds, first=config.seed)
     _checks.choice("vectorize", vectorize, VECTORIZE)
+    data_stream = _checks.integer("data_stream", data_stream, minimum=0)
     settings = expand_grid(grid)
     configs = [_resolve(config, s) for s in settings]  # validates every setting before any compute
 
     groups: dict[_Static, list[int]] = {}
     for h, cfg in enumerate(configs):
-        groups.setdefault(_Static.of(cfg, vectorize), []).append(h)
+        groups.setdefault(
+            dataclasses.replace(_Static.of(cfg, vectorize), data_stream=data_stream), []
+        ).append(h)
 
     num_h, num_s, num_t = len(settings), len(seeds), config.num_records
     k, n = config.net.width, config.data.n_inputs
