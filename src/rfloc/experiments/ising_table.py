@@ -260,6 +260,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                     bool(any(plaus)),
                     f"P(X >= 26 | n = 28, p-hat) >= {PLAUSIBLE} at some batch of the run (one-sided 5% test, "
                     "fixed in advance); p-hat over n seeds (per batch), 95% Clopper-Pearson interval",
+                    kind="paper" if p == "cubic" else "extension",
                 )
             )
     # The control: how reproducible SGD's own peak is, and what it implies for any w0-only predictor.
@@ -279,6 +280,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                 "PASS when the ceiling sqrt(2 x c's upper 95% bound) >= 0.93 at every batch of the run: a "
                 "predictor that sees only w0 agrees (within +-1 site) with probability in [c, sqrt(2c)], "
                 "so below the ceiling 26/28 is out of reach of any theory, however exact",
+                kind="extension",
             )
         )
         for p in ds.predictor.values:
@@ -295,6 +297,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                     bool(ok and all(ok)),
                     "at every batch the predictor's upper 95% bound >= the control's p-hat (the best w0-only "
                     "predictor does at least as well as SGD predicting itself)",
+                    kind="extension",
                 )
             )
     # Late localization of the ODEs and of the mean-field map, on the seeds each predictor ran.
@@ -316,6 +319,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                     pred_ipr["cubic"] < UNDER_FACTOR * sim_ipr and pred_ipr["exact"] < UNDER_FACTOR * sim_ipr
                 ),
                 f"both ODE medians < {UNDER_FACTOR} x the SGD median",
+                kind="extension",
             )
         )
     if "meanfield" in pred_ipr:
@@ -328,6 +332,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
                 f"median final IPR: mean-field map {mf:.3f} vs SGD {sim_ipr:.3f}",
                 bool(mf >= UNDER_FACTOR * sim_ipr),
                 f"mean-field median >= {UNDER_FACTOR} x the SGD median",
+                kind="extension",
             )
         )
     return claims
