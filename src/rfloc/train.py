@@ -376,10 +376,12 @@ def _all_finite(tree) -> jax.Array:
 # fixed-shape program whatever R is (R >= 2: a trip count of 1 would be inlined into a different fusion),
 # which makes train_many bit-identical to separate runs; it also keeps BLAS kernels and was faster than the
 # vmapped version on this CPU. vectorize="vmap" batches the runs instead (one wide kernel per step: what a
-# GPU wants). The data sampler (row-wise and shape-stable: checked) is vmapped over the S distinct seeds in
-# both modes. Over the D distinct data settings, "vmap" batches it too; "map" loops with a fori_loop whose
-# trip count is a traced argument: XLA cannot see it, so D = 1 compiles the same loop body as D = 20 (a
-# static trip count of 1 would be inlined into other fusions) and nothing is sampled twice. The data
+# GPU wants). The data sampler draws one batch per (data setting, seed) pair: "vmap" batches the pairs;
+# "map" loops over them with a fori_loop whose trip count is a traced argument: XLA cannot see it, so one
+# pair compiles the same unbatched loop body as 80 pairs (a static trip count of 1 would be inlined into
+# other fusions; vmapping the sampler over seeds, with traced constants, gave other bits for 1 seed than
+# for 2) and nothing is sampled twice; the pair and data-setting axes are padded to 2 rows for the same
+# reason (a size-1 dynamic index is simplified away). The data
 # parameters are always traced, also for a single setting, so a run does not depend on its grid; their
 # derived constants (kernel roots, Z(g), s_k, Ising thresholds) are then float32 jnp values computed in
 # the program, not float64 host constants rounded to float32 (the two agree to float32 round-off).
@@ -409,40 +411,39 @@ def _init_runs(static: _Static, seeds, seed_index, hp):
     }
 
 
-def _sample_all(static: _Static, data_leaves, num_data, data_keys, step):
-    """x (D, S, B, N) float32 and y (D, S, B): step's batch for each data setting d and seed s.
+def _sample_all(static: _Static, data_leaves, pairs, num_pairs, step):
+    """x (P, B, N) float32 and y (P, B): step's batch for each (data setting, seed) pair p.
 
-    data_leaves: the D data settings' parameter leaves, each with a leading axis D; num_data: D (traced).
+    data_leaves: the data settings' parameter leaves, each with a leading axis; pairs: (seed (P,) uint32,
+    data setting (P,) int32) of each pair; num_pairs: how many pairs to sample (traced, ≤ P).
     """
 
-    def per_seed(model):
-        return jax.vmap(lambda key: model.sample(jax.random.fold_in(key, step), static.batch_size))(data_keys)
-
-    def model_at(d):
-        return jax.tree.unflatten(static.data, [leaf[d] for leaf in data_leaves])
+    def one(seed, d):
+        model = jax.tree.unflatten(static.data, [leaf[d] for leaf in data_leaves])
+        key = jax.random.fold_in(_keys(seed)[1], step)
+        return model.sample(key, static.batch_size)
 
     if static.vectorize == "vmap":
-        return jax.vmap(lambda leaves: per_seed(jax.tree.unflatten(static.data, leaves)))(data_leaves)
-    num_d, num_s = data_leaves[0].shape[0], data_keys.shape[0]
+        return jax.vmap(one)(*pairs)
+    num = pairs[0].shape[0]
     out = (
-        jnp.zeros((num_d, num_s, static.batch_size, static.n_inputs), jnp.float32),
-        jnp.zeros((num_d, num_s, static.batch_size), jnp.int32),
+        jnp.zeros((num, static.batch_size, static.n_inputs), jnp.float32),
+        jnp.zeros((num, static.batch_size), jnp.int32),
     )
 
-    def body(d, out):
-        x, y = per_seed(model_at(d))
-        return out[0].at[d].set(x), out[1].at[d].set(y)
+    def body(p, out):
+        x, y = one(pairs[0][p], pairs[1][p])
+        return out[0].at[p].set(x), out[1].at[p].set(y)
 
-    return jax.lax.fori_loop(0, num_data, body, out)
+    return jax.lax.fori_loop(0, num_pairs, body, out)
 
 
 @partial(jax.jit, static_argnums=(0, 1))
-def _advance(static: _Static, num_records: int, seeds, seed_index, hp, data_leaves, state, step0):
+def _advance(static: _Static, num_records: int, hp, data, state, step0):
     """Advance all runs by num_records × eval_every steps from step step0; returns the new state and the
-    records (W (R, T', K, N), mean window loss (R, T')). data_leaves: the D data settings' parameter
-    leaves (leading axis D); hp["data_index"] (R,) names each run's data setting."""
-    data_keys = jax.vmap(lambda s: _keys(s)[1])(seeds)
-    num_data = hp["num_data"]
+    records (W (R, T', K, N), mean window loss (R, T')). data: (data leaves, pairs, number of pairs) as
+    :func:`_sample_all` takes them; hp["pair"] (R,) names each run's (data setting, seed) pair."""
+
     grad_fn = jax.value_and_grad(partial(nn.mse_loss, static.net))
 
     def update(run, lr, x, y, step):
@@ -460,15 +461,14 @@ def _advance(static: _Static, num_records: int, seeds, seed_index, hp, data_leav
         return run, jnp.where(diverged, jnp.nan, loss)
 
     def sgd_step(runs, step):
-        # (D, S, B, N), (D, S, B): one fresh batch per data setting and seed
-        x, y = _sample_all(static, data_leaves, num_data, data_keys, step)
+        x, y = _sample_all(static, *data, step)  # (P, B, N), (P, B): one fresh batch per pair
         y = y.astype(jnp.float32)
 
         def one(args):
-            run, lr, d, s = args
-            return update(run, lr, x[d, s], y[d, s], step)
+            run, lr, p = args
+            return update(run, lr, x[p], y[p], step)
 
-        return _over_runs(static, one, (runs, hp["lr"], hp["data_index"], seed_index))
+        return _over_runs(static, one, (runs, hp["lr"], hp["pair"]))
 
     def window(runs, start):
         steps = start + jnp.arange(static.eval_every, dtype=jnp.int32)
@@ -482,16 +482,14 @@ def _advance(static: _Static, num_records: int, seeds, seed_index, hp, data_leav
     return state, (jnp.moveaxis(w, 0, 1), jnp.moveaxis(loss, 0, 1))
 
 
-def _run_group(static: _Static, steps: int, seeds, seed_index, hp, data_leaves, state, bar) -> tuple:
+def _run_group(static: _Static, steps: int, hp, data, state, bar) -> tuple:
     """Run one compiled group to the end; records chunked (for the progress bar) or in one scan."""
     total = steps // static.eval_every
     chunk = total if bar.disable else max(1, math.ceil(total / 20))
     done, weights, losses = 0, [], []
     while done < total:
         size = min(chunk, total - done)
-        state, (w, loss) = _advance(
-            static, size, seeds, seed_index, hp, data_leaves, state, jnp.int32(done * static.eval_every)
-        )
+        state, (w, loss) = _advance(static, size, hp, data, state, np.int32(done * static.eval_every))
         weights.append(w)
         losses.append(loss)
         done += size
@@ -550,7 +548,7 @@ def train_many(
     diverged = np.empty((num_h, num_s), bool)
     diverged_step = np.empty((num_h, num_s), np.int64)
     final_params: dict[str, np.ndarray] = {}
-    seed_arr = jnp.asarray(np.array(seeds, dtype=np.uint32))
+    seed_arr = np.array(seeds, dtype=np.uint32)
 
     from tqdm.auto import tqdm
 
@@ -562,25 +560,37 @@ def train_many(
             runs = [(h, s) for h in idx for s in range(num_s)]
             if vectorize == "map":
                 runs += runs[:1] * (len(runs) < 2)
-            seed_index = jnp.asarray([s for _, s in runs], jnp.int32)
-            # distinct data settings of the group (their leaves), and each run's index among them
+            seed_index = np.asarray([s for _, s in runs], np.int32)
+            # distinct data settings of the group (their leaves); pairs p = (data setting, seed) each draw
+            # one batch per step, shared by the runs with that data setting and seed
             data_ids: dict[tuple, int] = {}
             for h in idx:
                 data_ids.setdefault(tuple(jax.tree.leaves(configs[h].data)), len(data_ids))
-            data_leaves = [jnp.asarray(np.array(col, np.float32)) for col in zip(*data_ids, strict=True)]
-            hp = {
-                "data_index": jnp.asarray(
-                    [data_ids[tuple(jax.tree.leaves(configs[h].data))] for h, _ in runs], jnp.int32
+            pairs = [(d, s) for d in range(len(data_ids)) for s in range(num_s)]
+            pair_of = {pair: p for p, pair in enumerate(pairs)}
+            # "map": at least 2 rows per axis (see the note above _over_runs: a size-1 axis would be
+            # simplified away); only the first len(pairs) pairs are sampled
+            rows = list(data_ids) + list(data_ids)[:1] * (len(data_ids) < 2)
+            pairs += pairs[:1] * (vectorize == "map" and len(pairs) < 2)
+            data = (
+                [(np.array(col, np.float32)) for col in zip(*rows, strict=True)],
+                (
+                    (np.array([seeds[s] for _, s in pairs], np.uint32)),
+                    np.asarray([d for d, _ in pairs], np.int32),
                 ),
-                "num_data": jnp.int32(len(data_ids)),
-                "lr": jnp.asarray([configs[h].lr for h, _ in runs], jnp.float32),
-                "init_scale": jnp.asarray([configs[h].net.init_scale for h, _ in runs], jnp.float32),
-                "bias_value": jnp.asarray([configs[h].net.bias_value for h, _ in runs], jnp.float32),
+                np.int32(len(pair_of)),
+            )
+            hp = {
+                "pair": np.asarray(
+                    [pair_of[data_ids[tuple(jax.tree.leaves(configs[h].data))], s] for h, s in runs],
+                    np.int32,
+                ),
+                "lr": np.asarray([configs[h].lr for h, _ in runs], np.float32),
+                "init_scale": np.asarray([configs[h].net.init_scale for h, _ in runs], np.float32),
+                "bias_value": np.asarray([configs[h].net.bias_value for h, _ in runs], np.float32),
             }
             init_state = _init_runs(static, seed_arr, seed_index, hp)
-            state, ws, ls = _run_group(
-                static, config.steps, seed_arr, seed_index, hp, data_leaves, init_state, bar
-            )
+            state, ws, ls = _run_group(static, config.steps, hp, data, init_state, bar)
             shape = (len(idx), num_s)
 
             def take(a, shape=shape):  # drop the padding copy, unflatten (R, ...) -> (H_g, S, ...)
