@@ -8,8 +8,7 @@ J, P(y = 1)) are traced inputs like the learning rate, so a sweep over them shar
 one batch per (data setting, seed), shared by all settings with those data parameters and seed, and the
 R = H·S parameter updates run either as a ``lax.map`` over runs (``vectorize="map"``, the default:
 bit-identical to separate runs on CPU) or batched by ``vmap`` (``vectorize="vmap"``: for GPUs and large
-sweeps); see
-:func:`train_many` for the trade-off. Results come back as :class:`TrainResult`, labelled by
+sweeps); see :func:`train_many` for the trade-off. Results come back as :class:`TrainResult`, labelled by
 :meth:`TrainResult.to_xarray` (dims setting, seed, time, neuron, input).
 
 PRNG: seed → key(seed) → split into (init key, data key); step t (0-based) draws its batch with
