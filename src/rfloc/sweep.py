@@ -33,12 +33,13 @@ from rfloc import __version__, store
 from rfloc._checks import integer
 from rfloc.data import from_dict
 from rfloc.nn import NetConfig
-from rfloc.train import TrainConfig, expand_grid
+from rfloc.train import FIXED_FIELDS, TrainConfig, expand_grid
 
 SPEC_TABLES = ("data", "net", "train", "grid", "sweep")
 SWEEP_KEYS = ("seeds", "chunk", "batched")
-# Fields that cannot be batched inside one train_many call (they change shapes or the seed stream).
-_UNBATCHABLE = ("steps", "eval_every", "seed", "data", "net", "width", "kind", "n", "dim")
+# Fields that cannot be batched inside one train_many call (they change shapes or the seed stream); data
+# parameters (gain, k, xi, J, ...) can: train_many traces them, one compiled program per data family.
+_UNBATCHABLE = FIXED_FIELDS
 ENGINE = "h5netcdf"
 JOB_KEY_ATTR = "sweep_job_key"
 

@@ -3,11 +3,12 @@
 Every step draws a fresh batch from ``config.data.sample`` and takes one optax step (plain SGD by default;
 momentum SGD or Adam as ``config.optimizer``, their state carried through the scan) on the batch mean of
 (ŷ − y)² (no ½). The whole training is one ``lax.scan`` (a few chunks when a progress bar is shown) that
-advances S seeds × H grid settings together inside one jit-compiled call: the data sampler is vmapped over
-the S seeds (one batch per seed and step, shared by all settings of that seed) and the R = H·S parameter
-updates run either as a ``lax.map`` over runs (``vectorize="map"``, the default: bit-identical to separate
-runs on CPU) or batched by ``vmap`` (``vectorize="vmap"``: for GPUs and large sweeps); see
-:func:`train_many` for the trade-off. Results come back as :class:`TrainResult`, labelled by
+advances S seeds × H grid settings together inside one jit-compiled call. Data-model parameters (ξ, gain, k,
+J, P(y = 1)) are traced inputs like the learning rate, so a sweep over them shares that call: each step draws
+one batch per (data setting, seed), shared by all settings with those data parameters and seed, and the
+R = H·S parameter updates run either as a ``lax.map`` over runs (``vectorize="map"``, the default:
+bit-identical to separate runs on CPU) or batched by ``vmap`` (``vectorize="vmap"``: for GPUs and large
+sweeps); see :func:`train_many` for the trade-off. Results come back as :class:`TrainResult`, labelled by
 :meth:`TrainResult.to_xarray` (dims setting, seed, time, neuron, input).
 
 PRNG: seed → key(seed) → split into (init key, data key); step t (0-based) draws its batch with
@@ -38,8 +39,9 @@ from rfloc.data import DataModel, from_dict
 from rfloc.nn import NetConfig
 from rfloc.store import canonical_json
 
-# Grid fields that are traced (per-run array inputs) inside one compiled call; every other grid field is
-# static and settings are grouped by it (one compiled call per distinct static configuration).
+# Grid fields that are traced (per-run array inputs) inside one compiled call, besides the data model's
+# continuous parameters (its pytree leaves, ``DataModel.PARAMS``); every other grid field is static and
+# settings are grouped by it (one compiled call per distinct static configuration).
 TRACED_FIELDS = ("lr", "init_scale", "bias_value")
 _TRAIN_GRID_FIELDS = ("lr", "batch_size", "momentum")
 OPTIMIZERS = ("sgd", "adam")
@@ -47,7 +49,7 @@ VECTORIZE = ("map", "vmap")
 DIMS = ("setting", "seed", "time", "neuron", "input")
 _NET_GRID_FIELDS = ("activation", "bias", "train_bias", "bias_value", "init_scale")
 # Fields that change array shapes (or the seed stream) cannot vary inside one result.
-_FIXED_FIELDS = ("steps", "eval_every", "seed", "data", "net", "width", "kind", "n", "dim", "optimizer")
+FIXED_FIELDS = ("steps", "eval_every", "seed", "data", "net", "width", "kind", "n", "dim", "optimizer")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,7 +294,7 @@ def _resolve(config: TrainConfig, setting: Mapping) -> TrainConfig:
     data_fields = {f.name for f in dataclasses.fields(config.data)}
     for raw_name, value in setting.items():
         name = raw_name.split(".", 1)[-1]
-        if name in _FIXED_FIELDS:
+        if name in FIXED_FIELDS:
             raise ValueError(
                 f"grid cannot vary {raw_name!r} (it changes array shapes or the seed stream); "
                 "use separate calls (or seeds=... for seeds)"
@@ -304,7 +306,7 @@ def _resolve(config: TrainConfig, setting: Mapping) -> TrainConfig:
         elif name in data_fields:
             data_kw[name] = value
         else:
-            allowed = sorted({*_TRAIN_GRID_FIELDS, *_NET_GRID_FIELDS, *data_fields} - set(_FIXED_FIELDS))
+            allowed = sorted({*_TRAIN_GRID_FIELDS, *_NET_GRID_FIELDS, *data_fields} - set(FIXED_FIELDS))
             raise ValueError(f"grid field {raw_name!r} is unknown; allowed: {allowed}")
     data = dataclasses.replace(config.data, **data_kw) if data_kw else config.data
     net = dataclasses.replace(config.net, **net_kw) if net_kw else config.net
@@ -313,9 +315,12 @@ def _resolve(config: TrainConfig, setting: Mapping) -> TrainConfig:
 
 @dataclasses.dataclass(frozen=True)
 class _Static:
-    """What the compiled program is specialized on (hashable); the traced fields are normalized away."""
+    """What the compiled program is specialized on (hashable); the traced fields are normalized away.
 
-    data: DataModel
+    data is the data model's pytree structure (its type and static fields; parameters are leaves)."""
+
+    data: Any
+    n_inputs: int
     net: NetConfig
     batch_size: int
     eval_every: int
@@ -328,7 +333,8 @@ class _Static:
     def of(cls, config: TrainConfig, vectorize: str = "map") -> _Static:
         net = dataclasses.replace(config.net, init_scale=1.0, bias_value=0.0)
         return cls(
-            config.data,
+            jax.tree.structure(config.data),
+            config.data.n_inputs,
             net,
             config.batch_size,
             config.eval_every,
@@ -355,7 +361,7 @@ def _keys(seed):
 
 def _init_one(static: _Static, seed, init_scale, bias_value):
     init_key, _ = _keys(seed)
-    return nn.init_params(static.net, init_key, static.data.n_inputs, init_scale, bias_value)
+    return nn.init_params(static.net, init_key, static.n_inputs, init_scale, bias_value)
 
 
 def _all_finite(tree) -> jax.Array:
@@ -370,8 +376,15 @@ def _all_finite(tree) -> jax.Array:
 # fixed-shape program whatever R is (R >= 2: a trip count of 1 would be inlined into a different fusion),
 # which makes train_many bit-identical to separate runs; it also keeps BLAS kernels and was faster than the
 # vmapped version on this CPU. vectorize="vmap" batches the runs instead (one wide kernel per step: what a
-# GPU wants). Only the data sampler (row-wise and shape-stable: checked) is vmapped in both modes, over the
-# S distinct seeds, and its batch is shared by all settings of a seed.
+# GPU wants). The data sampler draws one batch per (data setting, seed) pair: "vmap" batches the pairs;
+# "map" loops over them with a fori_loop whose trip count is a traced argument: XLA cannot see it, so one
+# pair compiles the same unbatched loop body as 80 pairs (a static trip count of 1 would be inlined into
+# other fusions; vmapping the sampler over seeds, with traced constants, gave other bits for 1 seed than
+# for 2) and nothing is sampled twice; the pair and data-setting axes are padded to 2 rows for the same
+# reason (a size-1 dynamic index is simplified away). The data
+# parameters are always traced, also for a single setting, so a run does not depend on its grid; their
+# derived constants (kernel roots, Z(g), s_k, Ising thresholds) are then float32 jnp values computed in
+# the program, not float64 host constants rounded to float32 (the two agree to float32 round-off).
 
 
 def _over_runs(static: _Static, fn, args):
@@ -398,13 +411,42 @@ def _init_runs(static: _Static, seeds, seed_index, hp):
     }
 
 
+def _sample_all(static: _Static, data_leaves, pairs, num_pairs, step):
+    """x (P, B, N) float32 and y (P, B): step's batch for each (data setting, seed) pair p.
+
+    data_leaves: the data settings' parameter leaves, each with a leading axis; pairs: (seed (P,) uint32,
+    data setting (P,) int32) of each pair; num_pairs: how many pairs to sample (traced, ≤ P).
+    """
+
+    def one(seed, d):
+        model = jax.tree.unflatten(static.data, [leaf[d] for leaf in data_leaves])
+        data_key = _keys(seed)[1]
+        if static.data_stream:  # another stream from the same w0 (stream 0 keeps its keys bit for bit)
+            data_key = jax.random.fold_in(data_key, static.data_stream)
+        key = jax.random.fold_in(data_key, step)
+        return model.sample(key, static.batch_size)
+
+    if static.vectorize == "vmap":
+        return jax.vmap(one)(*pairs)
+    num = pairs[0].shape[0]
+    out = (
+        jnp.zeros((num, static.batch_size, static.n_inputs), jnp.float32),
+        jnp.zeros((num, static.batch_size), jnp.int32),
+    )
+
+    def body(p, out):
+        x, y = one(pairs[0][p], pairs[1][p])
+        return out[0].at[p].set(x), out[1].at[p].set(y)
+
+    return jax.lax.fori_loop(0, num_pairs, body, out)
+
+
 @partial(jax.jit, static_argnums=(0, 1))
-def _advance(static: _Static, num_records: int, seeds, seed_index, hp, state, step0):
+def _advance(static: _Static, num_records: int, hp, data, state, step0):
     """Advance all runs by num_records × eval_every steps from step step0; returns the new state and the
-    records (W (R, T', K, N), mean window loss (R, T'))."""
-    data_keys = jax.vmap(lambda s: _keys(s)[1])(seeds)
-    if static.data_stream:  # another stream from the same w0 (stream 0 keeps its keys bit for bit)
-        data_keys = jax.vmap(lambda k: jax.random.fold_in(k, static.data_stream))(data_keys)
+    records (W (R, T', K, N), mean window loss (R, T')). data: (data leaves, pairs, number of pairs) as
+    :func:`_sample_all` takes them; hp["pair"] (R,) names each run's (data setting, seed) pair."""
+
     grad_fn = jax.value_and_grad(partial(nn.mse_loss, static.net))
 
     def update(run, lr, x, y, step):
@@ -422,15 +464,14 @@ def _advance(static: _Static, num_records: int, seeds, seed_index, hp, state, st
         return run, jnp.where(diverged, jnp.nan, loss)
 
     def sgd_step(runs, step):
-        sample = lambda key: static.data.sample(jax.random.fold_in(key, step), static.batch_size)  # noqa: E731
-        x, y = jax.vmap(sample)(data_keys)  # (S, B, N), (S, B): one fresh batch per seed
+        x, y = _sample_all(static, *data, step)  # (P, B, N), (P, B): one fresh batch per pair
         y = y.astype(jnp.float32)
 
         def one(args):
-            run, lr, s = args
-            return update(run, lr, x[s], y[s], step)
+            run, lr, p = args
+            return update(run, lr, x[p], y[p], step)
 
-        return _over_runs(static, one, (runs, hp["lr"], seed_index))
+        return _over_runs(static, one, (runs, hp["lr"], hp["pair"]))
 
     def window(runs, start):
         steps = start + jnp.arange(static.eval_every, dtype=jnp.int32)
@@ -444,16 +485,14 @@ def _advance(static: _Static, num_records: int, seeds, seed_index, hp, state, st
     return state, (jnp.moveaxis(w, 0, 1), jnp.moveaxis(loss, 0, 1))
 
 
-def _run_group(static: _Static, steps: int, seeds, seed_index, hp, state, bar) -> tuple:
+def _run_group(static: _Static, steps: int, hp, data, state, bar) -> tuple:
     """Run one compiled group to the end; records chunked (for the progress bar) or in one scan."""
     total = steps // static.eval_every
     chunk = total if bar.disable else max(1, math.ceil(total / 20))
     done, weights, losses = 0, [], []
     while done < total:
         size = min(chunk, total - done)
-        state, (w, loss) = _advance(
-            static, size, seeds, seed_index, hp, state, jnp.int32(done * static.eval_every)
-        )
+        state, (w, loss) = _advance(static, size, hp, data, state, np.int32(done * static.eval_every))
         weights.append(w)
         losses.append(loss)
         done += size
@@ -475,13 +514,14 @@ def train_many(
 
     seeds: a list of seeds, or an int S for config.seed, ..., config.seed + S − 1 (default: config.seed).
     grid: {field: values} (Cartesian product, last key fastest) or an explicit list of {field: value}
-    settings. Fields: lr, init_scale, bias_value — traced (per-run array inputs), so all settings that
-    differ only in them share one compiled call; batch_size, momentum, activation, bias, train_bias and any
-    data-model field (gain, k, xi, J, class_proportion, ...) — static: data models are hashable
-    dataclasses whose parameters (and precomputed kernel roots, quadrature constants such as s_k) are
-    baked into their samplers, so settings are grouped by their static part, one compiled call per group,
-    each over all of its traced settings × seeds. steps, eval_every, width, kind, n, dim, optimizer cannot
-    vary.
+    settings. A field is named bare ("gain") or by its section ("data.gain", "net.init_scale", "train.lr").
+    Traced fields (per-run array inputs; settings that differ only in them share one compiled call): lr,
+    init_scale, bias_value and the data model's continuous parameters (its pytree leaves: xi, gain, k, J,
+    class_proportion, ...; their derived constants are computed in float32 inside the program). Static
+    fields: batch_size, momentum, activation, bias, train_bias and the data model's other fields (balanced,
+    radial law, ...): settings are grouped by their static part (incl. ``jax.tree.structure(data)``), one
+    compiled call per group, each over all of its traced settings × seeds. steps, eval_every, width, kind,
+    n, dim, optimizer cannot vary.
 
     vectorize: how the R = H·S runs share a step.
       "map"  (default) lax.map over runs: every run's update is the same fixed-shape program, so a run's
@@ -518,7 +558,7 @@ def train_many(
     diverged = np.empty((num_h, num_s), bool)
     diverged_step = np.empty((num_h, num_s), np.int64)
     final_params: dict[str, np.ndarray] = {}
-    seed_arr = jnp.asarray(np.array(seeds, dtype=np.uint32))
+    seed_arr = np.array(seeds, dtype=np.uint32)
 
     from tqdm.auto import tqdm
 
@@ -530,14 +570,37 @@ def train_many(
             runs = [(h, s) for h in idx for s in range(num_s)]
             if vectorize == "map":
                 runs += runs[:1] * (len(runs) < 2)
-            seed_index = jnp.asarray([s for _, s in runs], jnp.int32)
+            seed_index = np.asarray([s for _, s in runs], np.int32)
+            # distinct data settings of the group (their leaves); pairs p = (data setting, seed) each draw
+            # one batch per step, shared by the runs with that data setting and seed
+            data_ids: dict[tuple, int] = {}
+            for h in idx:
+                data_ids.setdefault(tuple(jax.tree.leaves(configs[h].data)), len(data_ids))
+            pairs = [(d, s) for d in range(len(data_ids)) for s in range(num_s)]
+            pair_of = {pair: p for p, pair in enumerate(pairs)}
+            # "map": at least 2 rows per axis (see the note above _over_runs: a size-1 axis would be
+            # simplified away); only the first len(pairs) pairs are sampled
+            rows = list(data_ids) + list(data_ids)[:1] * (len(data_ids) < 2)
+            pairs += pairs[:1] * (vectorize == "map" and len(pairs) < 2)
+            data = (
+                [(np.array(col, np.float32)) for col in zip(*rows, strict=True)],
+                (
+                    (np.array([seeds[s] for _, s in pairs], np.uint32)),
+                    np.asarray([d for d, _ in pairs], np.int32),
+                ),
+                np.int32(len(pair_of)),
+            )
             hp = {
-                "lr": jnp.asarray([configs[h].lr for h, _ in runs], jnp.float32),
-                "init_scale": jnp.asarray([configs[h].net.init_scale for h, _ in runs], jnp.float32),
-                "bias_value": jnp.asarray([configs[h].net.bias_value for h, _ in runs], jnp.float32),
+                "pair": np.asarray(
+                    [pair_of[data_ids[tuple(jax.tree.leaves(configs[h].data))], s] for h, s in runs],
+                    np.int32,
+                ),
+                "lr": np.asarray([configs[h].lr for h, _ in runs], np.float32),
+                "init_scale": np.asarray([configs[h].net.init_scale for h, _ in runs], np.float32),
+                "bias_value": np.asarray([configs[h].net.bias_value for h, _ in runs], np.float32),
             }
             init_state = _init_runs(static, seed_arr, seed_index, hp)
-            state, ws, ls = _run_group(static, config.steps, seed_arr, seed_index, hp, init_state, bar)
+            state, ws, ls = _run_group(static, config.steps, hp, data, init_state, bar)
             shape = (len(idx), num_s)
 
             def take(a, shape=shape):  # drop the padding copy, unflatten (R, ...) -> (H_g, S, ...)
