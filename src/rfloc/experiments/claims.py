@@ -83,11 +83,11 @@ def deviations(
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) interval of a binomial proportion k/n, (low, high)."""
-    import scipy.stats
+    """Exact (Clopper-Pearson) interval of a binomial proportion k/n, (low, high); the one implementation
+    is :func:`rfloc.protocols.binomial_interval`."""
+    from rfloc.protocols import binomial_interval
 
-    ci = scipy.stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="exact")
-    return float(ci.low), float(ci.high)
+    return binomial_interval(k, n, confidence)
 
 
 # "Localized" throughout the report: IPR > 0.1, i.e. fewer than ~10 effective inputs out of N = 40.

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 
 from rfloc import _checks
-from rfloc.experiments.claims import Claim
+from rfloc.experiments.claims import Claim, clopper_pearson
 
 NAME = "fig1_theory"
 TITLE = "rfloc's extension - Fig 1 in theory: the 2-D effective dynamics predict a single neuron's 2-D RF"
@@ -166,8 +165,7 @@ def plot(ds: xr.Dataset, out: Path) -> list[Path]:
 def check(ds: xr.Dataset) -> list[Claim]:
     level, sim_loc, pred_loc, agree = _agreement(ds)
     k, s = int(agree.sum()), agree.size
-    lo = float(stats.beta.ppf(0.025, k, s - k + 1)) if k > 0 else 0.0
-    hi = float(stats.beta.ppf(0.975, k + 1, s - k)) if k < s else 1.0
+    lo, hi = clopper_pearson(k, s)
     nl = ds.sel(data="nlgp")
     return [
         Claim(

@@ -167,17 +167,12 @@ def _train(model, cfg: dict) -> dict[str, tuple[np.ndarray, bool]]:
     return {act: (res.final_weights[h, 0], bool(res.diverged[h, 0])) for h, act in enumerate(acts)}
 
 
-def _ipr(w: np.ndarray) -> np.ndarray:
-    w2 = np.asarray(w, np.float64) ** 2
-    return (w2**2).sum(-1) / w2.sum(-1) ** 2
-
-
 def assemble(filters: dict, n: int, kurtosis: dict | None = None, extra: dict | None = None) -> xr.Dataset:
     """Dataset of filters {(method, source): (C, n*n)} with their IPR and Gabor fits (NaN-padded units).
 
     kurtosis: {law: {image: (estimate, low, high)}}; extra: further variables {name: (dims, values)}.
     """
-    from rfloc.metrics import gabor_fit
+    from rfloc.metrics import gabor_fit, ipr
 
     units = max(len(v) for v in filters.values())
     shape = (len(METHODS), len(SOURCES), units)
@@ -189,7 +184,7 @@ def assemble(filters: dict, n: int, kurtosis: dict | None = None, extra: dict | 
     fit = gabor_fit(flat, n)
     data = {"filters": (("learner", "source", "unit", "input"), w)}
     metric = {
-        "ipr": _ipr(flat),
+        "ipr": ipr(np.asarray(flat, np.float64)),
         "gabor_r2": fit.r2,
         "gabor_width": fit.width,
         "gabor_theta": fit.theta,

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from scipy.stats import beta
 
-from rfloc.experiments.claims import LOCALIZED_IPR, Claim
+from rfloc.experiments.claims import LOCALIZED_IPR, Claim, clopper_pearson
 
 NAME = "phase_diagram"
 TITLE = "rfloc's extension: localization phase diagram (excess kurtosis x xi1/xi0), theory vs SGD"
@@ -198,14 +197,6 @@ def run(cfg: dict) -> xr.Dataset:
 FAMILY_FIELD = {"nlgp": "gain", "kur": "k"}
 
 
-def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Exact (Clopper–Pearson) interval for a binomial rate k/n at the given confidence."""
-    a = 1.0 - confidence
-    lo = 0.0 if k == 0 else float(beta.ppf(a / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1 - a / 2, k + 1, n - k))
-    return lo, hi
-
-
 def verdicts(ds: xr.Dataset) -> dict[str, np.ndarray]:
     """Per validation point: localized? (median IPR > threshold) for "sim" and each predictor, and the
     cubic theory's boundary rule "kappa<3"."""
@@ -224,7 +215,7 @@ def agreement_table(ds: xr.Dataset) -> list[dict]:
     for p in (*PREDICTOR_VARS, "kappa<3"):
         agree = v[p] == v["sim"]
         k, n = int(agree.sum()), agree.size
-        lo, hi = clopper_pearson(k, n)
+        lo, hi = clopper_pearson(k, n, CONFIDENCE)
         rows.append({"predictor": p, "agree": k, "points": n, "rate": k / n, "ci_low": lo, "ci_high": hi})
     return rows
 

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rfloc import _checks
+from rfloc import _checks, metrics
 from rfloc.data import NLGP, DataModel, Kur, stack
 from rfloc.theory.amplifier import _half_line_rule
 from rfloc.theory.data_term import normalized_overlap
@@ -95,11 +95,6 @@ def _interp(table: jax.Array, a: jax.Array) -> jax.Array:
 
 def _cubic(kappa, a):
     return math.sqrt(2.0 / math.pi) * (a + (3.0 - kappa) * a**3 / 6.0)
-
-
-def _ipr(w):
-    w2 = w * w
-    return jnp.sum(w2 * w2, -1) / jnp.sum(w2, -1) ** 2
 
 
 @partial(jax.jit, static_argnames=("predictor", "steps", "table_size", "mc_samples"))
@@ -181,7 +176,7 @@ def predict_final(
 
 def predict_ipr(models, w0, lr: float, steps: int, predictor: str = "exact", **kw) -> np.ndarray:
     """Final IPR (B, R) = Σw⁴/(Σw²)² of :func:`predict_final`."""
-    return np.asarray(_ipr(jnp.asarray(predict_final(models, w0, lr, steps, predictor, **kw))))
+    return np.asarray(metrics.ipr(jnp.asarray(predict_final(models, w0, lr, steps, predictor, **kw))))
 
 
 __all__ = ["FAMILIES", "PREDICTORS", "family_models", "initial_conditions", "predict_final", "predict_ipr"]
