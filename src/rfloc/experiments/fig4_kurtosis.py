@@ -78,8 +78,8 @@ def _models(cfg: dict):
 def theory_finals(model, w0: np.ndarray, lr: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Final weights (R, N) of the exact-φ effective dynamics from w0 (R, N): the ODE and the discrete map."""
     times = np.array([0.0, lr * steps])
-    ode = effective_dynamics(model, w0, times, phi="exact", method="ode").final
-    mapped = effective_dynamics(model, w0, times, phi="exact", method="map", lr=lr).final
+    ode = effective_dynamics(model, w0, times, phi="exact", integrator="ode").final
+    mapped = effective_dynamics(model, w0, times, phi="exact", integrator="map", lr=lr).final
     return np.asarray(ode), np.asarray(mapped)
 
 
