@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 
 
 def integer(name: str, value, *, minimum: int, maximum: int | None = None) -> int:
@@ -39,9 +40,14 @@ def real(
     return value
 
 
-def pair(name: str, value, **bounds) -> tuple[float, float]:
-    """A per-class pair (class 0, class 1) of reals, each checked like :func:`real`."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+def pair(name: str, value, check: Callable | None = None, **bounds) -> tuple:
+    """A per-class pair (class 0, class 1); a single value (a real number, or any 0-d array or tracer)
+    stands for both classes. Each entry is checked like :func:`real` with ``bounds``, or by
+    ``check(entry_name, value)`` when given."""
+    single = (isinstance(value, numbers.Real) and not isinstance(value, bool)) or getattr(
+        value, "ndim", None
+    ) == 0
+    if single:
         value = (value, value)
     try:
         items = tuple(value)
@@ -49,7 +55,9 @@ def pair(name: str, value, **bounds) -> tuple[float, float]:
         raise ValueError(f"{name} must be a pair (class 0, class 1), got {value!r}") from None
     if len(items) != 2:
         raise ValueError(f"{name} must be a pair (class 0, class 1), got {len(items)} values")
-    return tuple(real(f"{name}[{i}]", v, **bounds) for i, v in enumerate(items))
+    if check is None:
+        return tuple(real(f"{name}[{i}]", v, **bounds) for i, v in enumerate(items))
+    return tuple(check(f"{name}[{i}]", v) for i, v in enumerate(items))
 
 
 def choice(name: str, value, allowed) -> str:

@@ -83,20 +83,10 @@ def checked(name: str, value, check: Callable) -> object:
 
 
 def checked_pair(name: str, value, **bounds) -> tuple:
-    """A per-class pair (class 0, class 1) of parameters; a single value stands for both classes."""
-    single = isinstance(value, (jax.core.Tracer, numbers.Real)) or (
-        isinstance(value, (jax.Array, np.ndarray)) and np.ndim(value) == 0
-    )
-    if single:
-        value = (value, value)
-    try:
-        items = tuple(value)
-    except TypeError:
-        raise ValueError(f"{name} must be a pair (class 0, class 1), got {value!r}") from None
-    if len(items) != 2:
-        raise ValueError(f"{name} must be a pair (class 0, class 1), got {len(items)} values")
+    """A per-class pair (class 0, class 1) of parameters, each validated by :func:`checked` (tracers pass,
+    stacks are checked entrywise); a single value stands for both classes (:func:`rfloc._checks.pair`)."""
     check = partial(_checks.real, **bounds)
-    return tuple(checked(f"{name}[{i}]", v, check) for i, v in enumerate(items))
+    return _checks.pair(name, value, check=lambda entry, v: checked(entry, v, check))
 
 
 class _Carry:
