@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import rfloc
 from conftest import assert_within_se
 from rfloc.data import NLGP, GaussianGP, Ising, Kur
 from rfloc.metrics import ipr, peak_index, peaks_agree
@@ -327,9 +328,35 @@ def test_to_xarray_labels_dims_and_config():
     ds = dyn.to_xarray()
     assert ds.weights.dims == ("seed", "time", "input") and ds.weights.shape == (3, 5, 8)
     np.testing.assert_array_equal(ds.weights.values, dyn.weights)
+    np.testing.assert_array_equal(ds.seed.values, [0, 1, 2])  # no seeds given: the row index
     np.testing.assert_array_equal(ds.step.values, [0, 10, 20, 30, 40])
+    np.testing.assert_array_equal(ds.theory_time.values, times)
+    assert ds.step.dims == ds.theory_time.dims == ("time",)
     config = json.loads(ds.attrs["config"])
     assert config["data"] == json.loads(json.dumps(model.to_dict()))
     assert (config["integrator"], config["data_term"], config["lr"]) == ("map", "phi=exact", 0.05)
+    assert ds.attrs["rfloc_version"] == rfloc.__version__ and "created" in ds.attrs
     single = effective_dynamics(model, w0[0], times).to_xarray()  # one initial condition: seed dim of 1
     assert single.weights.shape == (1, 5, 8) and "step" not in single.coords
+
+
+def test_to_xarray_shares_the_train_schema():
+    """Theory from the w0 of trained seeds lines up with TrainResult.to_xarray() by dims, seeds and clock."""
+    model = Ising(n=8)
+    config = TrainConfig(data=model, net=NetConfig(init_scale=0.001), lr=0.05, steps=20, eval_every=10)
+    sgd = train_many(config, seeds=[3, 7], progress=False).to_xarray()
+    w_sgd = sgd.weights.isel(setting=0, neuron=0)
+    times = sgd.theory_time.isel(setting=0).values
+    dyn = effective_dynamics(model, w_sgd.isel(time=0).values, times, integrator="map", lr=config.lr)
+    ds = dyn.to_xarray(seeds=sgd.seed.values)
+    assert ds.weights.dims == w_sgd.dims
+    np.testing.assert_array_equal(ds.seed.values, [3, 7])
+    np.testing.assert_array_equal(ds.step.values, sgd.step.values)
+    assert set(sgd.attrs) <= set(ds.attrs)
+    diff = ds.weights - w_sgd  # aligned on the seed labels, not on positions
+    assert diff.dims == ("seed", "time", "input") and diff.sizes == {"seed": 2, "time": 3, "input": 8}
+    np.testing.assert_array_equal(diff.isel(time=0).values, 0.0)  # both start from the same w0
+    with pytest.raises(ValueError, match="one seed per initial condition"):
+        dyn.to_xarray(seeds=[3])
+    with pytest.raises(ValueError, match="seed"):
+        dyn.to_xarray(seeds=[3, -1])

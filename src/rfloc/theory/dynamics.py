@@ -36,6 +36,7 @@ returns an :class:`EffectiveDynamics` (``.to_xarray()`` gives the labelled Datas
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import math
 import os
 from collections.abc import Callable
@@ -48,13 +49,14 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from rfloc import _checks
+from rfloc import __version__, _checks
 from rfloc.data import DataModel
 from rfloc.store import canonical_json
 from rfloc.theory.covariances import class_covariances
 from rfloc.theory.data_term import DATA_TERMS, DataTerm, make_data_term
 
 INTEGRATORS = ("ode", "map", "authors")
+DIMS = ("seed", "time", "input")  # as rfloc.train.DIMS, less the setting and neuron axes
 
 jax.tree_util.register_dataclass(DataTerm, data_fields=["params"], meta_fields=["fn", "name"])
 
@@ -93,23 +95,47 @@ class EffectiveDynamics:
         }[self.integrator]
         return f"{what}; g: {self.data_term}; covariance = {self.covariance}; p = {self.class_proportion:g}"
 
-    def to_xarray(self) -> xr.Dataset:
-        """Labelled Dataset: ``weights`` (seed, time, input), ``num_steps`` (seed); coords seed (0..R−1),
-        time (t = lr × steps), step (when lr was given), input; attrs: the config as canonical JSON."""
+    def to_xarray(self, seeds=None) -> xr.Dataset:
+        """The labelled form, in the schema of :meth:`rfloc.train.TrainResult.to_xarray` (one neuron, so
+        no setting or neuron axis): ``weights`` (seed, time, input) float32 and ``num_steps`` (seed).
+
+        Coords: ``seed`` (R,) the seeds of the networks whose w₀ rows were integrated (``seeds``: a list of R
+        seeds, in the row order of w₀; default 0..R−1, the row index); ``theory_time`` (time,) t = lr × steps
+        of each record; ``step`` (time,) the SGD-step equivalents t/lr, float64 (an ODE may save between SGD
+        steps), present when lr was given. Attrs: config (canonical JSON), rfloc_version, created (UTC),
+        description. So ``sgd.weights.isel(setting=0, neuron=0)`` and this ``weights`` line up by dims
+        and seeds.
+        """
         weights = self.weights if self.weights.ndim == 3 else self.weights[None]
         num_steps = np.atleast_1d(self.num_steps)
+        rows = weights.shape[0]
+        if seeds is None:
+            seed_values = np.arange(rows, dtype=np.int64)
+        else:
+            seed_values = np.asarray(_checks.seeds(seeds), dtype=np.int64)
+            if seed_values.size != rows:
+                raise ValueError(
+                    f"seeds must name one seed per initial condition ({rows}), got {seed_values.size}"
+                )
         coords = {
-            "seed": np.arange(weights.shape[0]),
-            "time": self.times,
-            "input": np.arange(weights.shape[-1]),
+            "seed": seed_values,
+            "theory_time": ("time", np.asarray(self.times, np.float64)),
         }
         if self.steps is not None:
             coords["step"] = ("time", np.asarray(self.steps, np.float64))
-        return xr.Dataset(
-            {"weights": (("seed", "time", "input"), weights), "num_steps": ("seed", num_steps)},
+        ds = xr.Dataset(
+            {"weights": (DIMS, weights), "num_steps": ("seed", num_steps)},
             coords=coords,
-            attrs={"config": canonical_json(self.config), "description": self.describe()},
+            attrs={
+                "config": canonical_json(self.config),
+                "rfloc_version": __version__,
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                "description": self.describe(),
+            },
         )
+        ds["weights"].attrs["long_name"] = "weights of the effective dynamics (receptive field)"
+        ds["num_steps"].attrs["long_name"] = f"{self.integrator} steps taken per initial condition"
+        return ds
 
 
 # -- the pure JAX core -------------------------------------------------------------------------------------
