@@ -149,18 +149,19 @@ def run(cfg: dict) -> xr.Dataset:
     )
     # One call: the gain is a static grid field (one compiled program per gain), the seed is shared.
     res = train_many(tc, seeds=[cfg["seed"]], grid={"gain": [cfg["gains"][m] for m in names]})
-    w = res.weights[:, 0]  # (H, T, K, n*n)
+    tr = res.to_xarray().isel(seed=0)  # the one seed's runs, one per gain setting
+    w = tr.weights.values  # (setting, time, neuron, input) = (H, T, K, n*n)
     return xr.Dataset(
         {
             "final_w": (("data", "neuron", "input"), w[:, -1]),
             "ipr": (("data", "step", "neuron"), np.asarray(metrics.ipr(w), np.float64)),
-            "diverged": (("data",), res.diverged[:, 0]),
+            "diverged": (("data",), tr.diverged.values),
             **_ica_panels(cfg),
         },
         coords={
             "data": names,
             "gain": ("data", [cfg["gains"][m] for m in names]),
-            "step": res.steps,
+            "step": tr.step.values,
             "panel_n": ("panel", [p["n"] for p in cfg["ica"]["panels"]]),
             "panel_components": ("panel", [p["components"] for p in cfg["ica"]["panels"]]),
             "panel_xi": (("panel", "class"), [p["xi"] for p in cfg["ica"]["panels"]]),

@@ -77,8 +77,8 @@ def run(cfg: dict) -> xr.Dataset:
         eval_every=cfg["steps"] // cfg["records"],
         seed=cfg["seed"],
     )
-    res = train_many(tc, seeds=cfg["seeds"], grid={"gain": gains})
-    sim = res.weights[:, :, :, 0]  # (H, S, T, N)
+    tr = train_many(tc, seeds=cfg["seeds"], grid={"gain": gains}).to_xarray()
+    sim = tr.weights.isel(neuron=0).values  # (setting, seed, time, input) = (H, S, T, N)
     w0 = sim[0, :, 0]  # the same init for both gains (same seeds)
     pred, mc = [], []
     for g in gains:
@@ -114,9 +114,9 @@ def run(cfg: dict) -> xr.Dataset:
             "corr": (dims, corr(sim[:, :, -1], pred[:, :, -1])),
             "mc_corr": (("data", "mc_seed"), corr(sim[:, : cfg["mc_seeds"], -1], mc[:, :, -1])),
             "peak_dist": (dims, torus_peak_distance(peak(sim[:, :, -1]), peak(pred[:, :, -1]), n)),
-            "diverged": (dims, res.diverged),
+            "diverged": (dims, tr.diverged.values),
         },
-        coords={"data": names, "gain": ("data", gains), "step": res.steps},
+        coords={"data": names, "gain": ("data", gains), "step": tr.step.values},
         attrs={"n": n, "lr": cfg["lr"], "reductions": "; ".join(cfg["reductions"])},
     )
 

@@ -97,9 +97,9 @@ def run(cfg: dict) -> xr.Dataset:
             eval_every=cfg["eval_every"],
             seed=case["seed"],
         )
-        res = train_many(tc, seeds=[case["seed"]])
-        sim = res.weights[0, 0, :, 0]  # (T, N)
-        times = res.time[0]
+        tr = train_many(tc, seeds=[case["seed"]]).to_xarray().isel(setting=0, seed=0, neuron=0)
+        sim = tr.weights.values  # (time, input) = (T, N)
+        times = tr.theory_time.values  # t = lr × step of each record
         kappa = data.marginal.kurtosis
         out["sim"].append(sim)
         for kind in ("cubic", "exact"):
@@ -122,7 +122,7 @@ def run(cfg: dict) -> xr.Dataset:
         },
         coords={
             "data": list(cfg["cases"]),
-            "step": ("time", res.steps),
+            "step": ("time", tr.step.values),
             "a": a,
             "bin": 0.5 * (edges[1:] + edges[:-1]),
         },

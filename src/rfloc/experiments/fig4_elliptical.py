@@ -125,8 +125,8 @@ def run(cfg: dict) -> xr.Dataset:
             eval_every=c["steps"] // 10,
             seed=c["seed"],
         )
-        res = train_many(tc, seeds=cfg["seeds"][radial])
-        finals[radial] = res.final_weights[0, :, 0]  # (S, N)
+        tr = train_many(tc, seeds=cfg["seeds"][radial]).to_xarray()
+        finals[radial] = tr.weights.isel(setting=0, time=-1, neuron=0).values  # (seed, input) = (S, N)
     return summarize(cfg, finals)
 
 

@@ -94,8 +94,8 @@ def run(cfg: dict) -> xr.Dataset:
             steps=cfg["steps"],
             eval_every=cfg["steps"],
         )
-        res = train_many(tc, seeds=cfg["seeds"])
-        w0, w = res.init_weights[0, :, 0], res.final_weights[0, :, 0]  # (S, N)
+        tr = train_many(tc, seeds=cfg["seeds"]).to_xarray().isel(setting=0, neuron=0)
+        w0, w = tr.weights.isel(time=0).values, tr.weights.isel(time=-1).values  # (seed, input) = (S, N)
         ode, mapped = theory_finals(model, w0, cfg["lr"], cfg["steps"])
         rows.append((family, value, model.marginal.excess_kurtosis, w, ode, mapped))
     return summarize(rows)

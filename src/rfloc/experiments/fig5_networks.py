@@ -143,8 +143,8 @@ def _train(data, kind, init, lr, cfg) -> tuple[np.ndarray, np.ndarray, bool]:
         eval_every=cfg["steps"] // cfg["records"],
         seed=cfg["seed"],
     )
-    res = train_many(tc, seeds=[cfg["seed"]])
-    return res.weights[0, 0], res.steps, bool(res.diverged[0, 0])  # (T, K, N)
+    tr = train_many(tc, seeds=[cfg["seed"]]).to_xarray().isel(setting=0, seed=0)
+    return tr.weights.values, tr.step.values, bool(tr.diverged)  # (time, neuron, input) = (T, K, N)
 
 
 def run(cfg: dict) -> xr.Dataset:

@@ -163,8 +163,9 @@ def _train(model, cfg: dict) -> dict[str, tuple[np.ndarray, bool]]:
         "sigmoid": {"activation": "sigmoid", "bias": True, **nc["sigmoid"]},
     }
     acts = nc["activations"]
-    res = train_many(tc, grid=[settings[a] for a in acts], progress=False)
-    return {act: (res.final_weights[h, 0], bool(res.diverged[h, 0])) for h, act in enumerate(acts)}
+    tr = train_many(tc, grid=[settings[a] for a in acts], progress=False).to_xarray().isel(seed=0)
+    final = tr.weights.isel(time=-1).values  # (setting, neuron, input), one setting per activation
+    return {act: (final[h], bool(tr.diverged[h])) for h, act in enumerate(acts)}
 
 
 def assemble(filters: dict, n: int, kurtosis: dict | None = None, extra: dict | None = None) -> xr.Dataset:

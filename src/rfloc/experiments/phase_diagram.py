@@ -151,8 +151,9 @@ def run(cfg: dict) -> xr.Dataset:
             eval_every=steps,
         )
         settings = [{FAMILY_FIELD[family]: getattr(m, FAMILY_FIELD[family]), "xi": m.xi} for m in v_models]
-        res = train_many(tc, seeds=cfg["train"]["seeds"], grid=settings)
-        sim = np.asarray(metrics.ipr(res.final_weights[:, :, 0]))  # (H, S)
+        tr = train_many(tc, seeds=cfg["train"]["seeds"], grid=settings).to_xarray()
+        final = tr.weights.isel(time=-1, neuron=0).values  # (setting, seed, input) = (H, S, N)
+        sim = np.asarray(metrics.ipr(final))  # (H, S)
         timing["sim_s"] += time.perf_counter() - t0
         timing["sim_cpu_s"] += time.process_time() - c0
         for h, m in enumerate(v_models):
