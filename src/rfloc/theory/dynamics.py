@@ -39,7 +39,7 @@ import dataclasses
 import datetime as _dt
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -95,7 +95,7 @@ class EffectiveDynamics:
         }[self.integrator]
         return f"{what}; g: {self.data_term}; covariance = {self.covariance}; p = {self.class_proportion:g}"
 
-    def to_xarray(self, seeds=None) -> xr.Dataset:
+    def to_xarray(self, seeds: Sequence[int] | np.ndarray | None = None) -> xr.Dataset:
         """The labelled form, in the schema of :meth:`rfloc.train.TrainResult.to_xarray` (one neuron, so
         no setting or neuron axis): ``weights`` (seed, time, input) float32 and ``num_steps`` (seed).
 
