@@ -162,3 +162,15 @@ def test_paper_profile_of_the_real_experiments_lists_only_explained_deviations()
             assert devs == [], (name, devs)
         default = runner.declared_deviations(mod, runner.experiment_config(name))
         assert len(devs) <= len(default), name  # the paper profile never departs further than the default
+
+
+@pytest.mark.parametrize("name", experiments.ORDER)
+def test_quick_wins_over_the_profile_the_runner_passes(name):
+    # The runner calls config(quick, profile=...) with its default profile: quick must still give the
+    # experiment's own smoke test, never its default settings.
+    mod = experiments.get(name)
+    ran = runner.experiment_config(name, quick=True)
+    assert ran["profile"] == "quick"
+    assert {k: v for k, v in ran.items() if k not in ("experiment", "quick", "profile")} == {
+        k: v for k, v in mod.config(True).items() if k != "profile"
+    }
