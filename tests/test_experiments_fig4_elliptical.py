@@ -65,6 +65,9 @@ def test_a_sinusoid_passes_where_theory_predicts_it():
 
 
 def test_deviations_quick_vs_paper():
-    assert ex.deviations(ex.config(False)) == []
+    assert ex.deviations(ex.config(False, profile="paper")) == []
+    capped = {r for r, c in ex.CASES.items() if c[1] > ex.DEFAULT_MAX_BATCH}
+    assert capped == {"shell", "custom"}  # the t case already runs at the paper's batch 1000
+    assert {d.setting for d in ex.deviations(ex.config(False))} == {f"{r}.batch" for r in capped}
     devs = ex.deviations(ex.config(True))
     assert {d.setting for d in devs} == {f"{r}.{f}" for r in ex.CASES for f in ("batch", "steps")}

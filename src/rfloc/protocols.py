@@ -424,6 +424,7 @@ def agreement_curve(
     control: bool = True,
     meanfield_m: int = 2048,
     progress: bool | None = None,
+    vectorize: str = "map",
 ):
     """Final RFs of SGD, of the SGD-vs-SGD control and of the predictors for the agreement curve p(batch).
 
@@ -432,10 +433,12 @@ def agreement_curve(
     (each ≤ max(seeds)), from the SGD runs' own w0, recorded every eval_every steps (default: steps).
     Returns an xr.Dataset: init_w (seed, input); sim_w (batch, seed, time, input); control_w (batch, seed,
     input), final; pred_w (predictor, seed, time, input); runs not made are NaN, and sim_ran (batch, seed),
-    pred_ran (predictor, seed) say which were made.
+    pred_ran (predictor, seed) say which were made. vectorize: how train_many lays out the seeds ("map" or
+    "vmap", see :func:`rfloc.train.train_many`).
     """
     import xarray as xr
 
+    _checks.choice("vectorize", vectorize, ("map", "vmap"))
     batch_sizes = [_checks.integer("batch_sizes[i]", b, minimum=1) for b in batch_sizes]
     seeds = [_checks.integer("seeds[i]", s, minimum=1) for s in seeds]
     if not batch_sizes or len(seeds) != len(batch_sizes):
@@ -463,13 +466,13 @@ def agreement_curve(
     w0 = None
     for b, (batch, count) in enumerate(zip(batch_sizes, seeds, strict=True)):
         config = dataclasses.replace(base, batch_size=batch)
-        res = train_many(config, seeds=count, progress=progress)
+        res = train_many(config, seeds=count, progress=progress, vectorize=vectorize)
         sim[b, :count] = res.weights[0, :, :, 0, :]
         if w0 is None or count > len(w0):
             w0 = res.init_weights[0, :, 0, :]
         if control:
             # same eval_every as the first run: one compiled program per batch and stream, shared by callers
-            again = train_many(config, seeds=count, data_stream=1, progress=progress)
+            again = train_many(config, seeds=count, data_stream=1, progress=progress, vectorize=vectorize)
             ctrl[b, :count] = again.final_weights[0, :, 0, :]
     times = lr * np.arange(t) * eval_every
     pred = np.full((len(p_seeds), s_max, t, n), np.nan, np.float32)

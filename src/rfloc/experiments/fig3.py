@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from rfloc.experiments import VECTORIZE
 from rfloc.experiments.claims import LOCALIZED_IPR, Claim
 from rfloc.experiments.claims import deviations as _deviations
 
@@ -97,7 +98,11 @@ def run(cfg: dict) -> xr.Dataset:
             eval_every=cfg["eval_every"],
             seed=case["seed"],
         )
-        tr = train_many(tc, seeds=[case["seed"]]).to_xarray().isel(setting=0, seed=0, neuron=0)
+        tr = (
+            train_many(tc, seeds=[case["seed"]], vectorize=VECTORIZE)
+            .to_xarray()
+            .isel(setting=0, seed=0, neuron=0)
+        )
         sim = tr.weights.values  # (time, input) = (T, N)
         times = tr.theory_time.values  # t = lr × step of each record
         kappa = data.marginal.kurtosis

@@ -18,6 +18,7 @@ import xarray as xr
 
 from rfloc import metrics
 from rfloc.data import NLGP, Kur
+from rfloc.experiments import VECTORIZE
 from rfloc.experiments.claims import LOCALIZED_IPR, Claim
 from rfloc.experiments.claims import deviations as _deviations
 from rfloc.nn import NetConfig
@@ -85,19 +86,27 @@ def theory_finals(model, w0: np.ndarray, lr: float, steps: int) -> tuple[np.ndar
 
 def run(cfg: dict) -> xr.Dataset:
     rows = []
-    for family, value, model in _models(cfg):
+    models = list(_models(cfg))
+    for family, field in (("nlgp", "gain"), ("kur", "k")):
+        points = [(value, model) for fam, value, model in models if fam == family]
+        if not points:
+            continue
         tc = TrainConfig(
-            data=model,
+            data=points[0][1],
             net=NetConfig(init_scale=cfg["init_scale"]),
             lr=cfg["lr"],
             batch_size=cfg["batch"],
             steps=cfg["steps"],
             eval_every=cfg["steps"],
         )
-        tr = train_many(tc, seeds=cfg["seeds"]).to_xarray().isel(setting=0, neuron=0)
-        w0, w = tr.weights.isel(time=0).values, tr.weights.isel(time=-1).values  # (seed, input) = (S, N)
-        ode, mapped = theory_finals(model, w0, cfg["lr"], cfg["steps"])
-        rows.append((family, value, model.marginal.excess_kurtosis, w, ode, mapped))
+        # One compiled program per family: the data parameter is a traced grid axis.
+        grid = {field: [value for value, _ in points]}
+        tr = train_many(tc, seeds=cfg["seeds"], grid=grid, vectorize=VECTORIZE).to_xarray().isel(neuron=0)
+        for h, (value, model) in enumerate(points):
+            run = tr.isel(setting=h)
+            w0, w = run.weights.isel(time=0).values, run.weights.isel(time=-1).values  # (S, N)
+            ode, mapped = theory_finals(model, w0, cfg["lr"], cfg["steps"])
+            rows.append((family, value, model.marginal.excess_kurtosis, w, ode, mapped))
     return summarize(rows)
 
 

@@ -18,6 +18,7 @@ import xarray as xr
 
 from rfloc import _checks, metrics
 from rfloc.data import Ising
+from rfloc.experiments import VECTORIZE
 from rfloc.experiments.claims import Claim
 from rfloc.plot import save_figure
 from rfloc.protocols import PAPER_RATE, PLAUSIBLE, PREDICTORS, Rate, agreement, agreement_curve
@@ -111,6 +112,7 @@ def run(cfg: dict) -> xr.Dataset:
         eval_every=cfg["traj_every"],
         control=cfg["control"],
         meanfield_m=cfg["meanfield_m"],
+        vectorize=VECTORIZE,
     )
     return ds.assign_attrs(protocol=__doc__, why=cfg["why"])
 
