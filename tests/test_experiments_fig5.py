@@ -132,7 +132,6 @@ def test_ica_pca_ceiling_limits_ten_components():
 def test_deviations_are_empty_at_paper_settings_and_listed_for_quick():
     assert nets.deviations(nets.config(False, profile="paper")) == []
     assert [d.setting for d in nets.deviations(nets.config(False))] == [
-        "batch.sigmoid10",
         "batch.relu100",
         "batch.sigmoid100_bias-1",
     ]
