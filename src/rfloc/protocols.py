@@ -161,10 +161,11 @@ def _sgd_control(s: Setting) -> np.ndarray:
         steps=s.steps,
         eval_every=every,
     )
-    res = train_many(config, seeds=list(s.seeds), data_stream=1, progress=False)
-    if not np.array_equal(res.init_weights[0, :, 0, :], s.w0):
+    runs = train_many(config, seeds=list(s.seeds), data_stream=1, progress=False).to_xarray()
+    weights = runs.weights.isel(setting=0, neuron=0).values  # (seed, time, input)
+    if not np.array_equal(weights[:, 0], s.w0):
         raise ValueError("the SGD control must start from the given w0 (same seeds, init_scale)")
-    return res.weights[0, :, :, 0, :]
+    return weights
 
 
 PREDICTORS: dict[str, Predictor] = {
@@ -306,8 +307,9 @@ def peak_agreement(
             _check_given(res, model, lr, steps, init_scale, batch, seeds)
         else:
             res = train_many(dataclasses.replace(base, batch_size=batch), seeds=seeds, progress=progress)
-        w0 = res.init_weights[0, :, 0, :]
-        sim = res.final_weights[0, :, 0, :]
+        runs = res.to_xarray().isel(setting=0)
+        weights = runs.weights.isel(neuron=0)  # (seed, time, input)
+        w0, sim = weights.isel(time=0).values, weights.isel(time=-1).values
         setting = Setting(
             model, w0, float(lr), int(steps), batch, tuple(seeds), method, meanfield_m, float(init_scale)
         )
@@ -332,7 +334,7 @@ def peak_agreement(
             same_site={k: Count.of(peak_matches(sim, v, tol=0)) for k, v in predicted.items()},
             within_one={k: Count.of(peak_matches(sim, v, tol=1)) for k, v in predicted.items()},
             control_ipr=np.asarray(metrics.ipr(control)),
-            diverged=int(np.sum(res.diverged)),
+            diverged=int(runs.diverged.sum()),
             method=method,
             notes=notes,
         )
@@ -467,13 +469,14 @@ def agreement_curve(
     for b, (batch, count) in enumerate(zip(batch_sizes, seeds, strict=True)):
         config = dataclasses.replace(base, batch_size=batch)
         res = train_many(config, seeds=count, progress=progress, vectorize=vectorize)
-        sim[b, :count] = res.weights[0, :, :, 0, :]
+        weights = res.to_xarray().weights.isel(setting=0, neuron=0).values  # (seed, time, input)
+        sim[b, :count] = weights
         if w0 is None or count > len(w0):
-            w0 = res.init_weights[0, :, 0, :]
+            w0 = weights[:, 0]
         if control:
             # same eval_every as the first run: one compiled program per batch and stream, shared by callers
             again = train_many(config, seeds=count, data_stream=1, progress=progress, vectorize=vectorize)
-            ctrl[b, :count] = again.final_weights[0, :, 0, :]
+            ctrl[b, :count] = again.to_xarray().weights.isel(setting=0, neuron=0, time=-1).values
     times = lr * np.arange(t) * eval_every
     pred = np.full((len(p_seeds), s_max, t, n), np.nan, np.float32)
     for j, (name, count) in enumerate(p_seeds.items()):
