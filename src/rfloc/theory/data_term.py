@@ -41,9 +41,10 @@ class DataTerm:
     name: str
 
 
-def normalized_overlap(w: jax.Array, sigma1: jax.Array) -> jax.Array:
-    """a(w) = Σ_1 w/√(wᵀΣ_1 w) for one w (N,), clipped to [−1, 1] against round-off."""
-    v = sigma1 @ w
+def normalized_overlap(w: jax.Array, sigma1: jax.Array, sigma1_w: jax.Array | None = None) -> jax.Array:
+    """a(w) = Σ_1 w/√(wᵀΣ_1 w) for one w (N,), clipped to [−1, 1] against round-off; sigma1_w: Σ_1 w when
+    the caller has it already."""
+    v = sigma1 @ w if sigma1_w is None else sigma1_w
     return jnp.clip(v / jnp.sqrt(jnp.maximum(w @ v, jnp.finfo(w.dtype).tiny)), -1.0, 1.0)
 
 

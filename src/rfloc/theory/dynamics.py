@@ -38,9 +38,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import diffrax
@@ -52,6 +50,7 @@ import xarray as xr
 from rfloc import __version__, _checks
 from rfloc.data import DataModel
 from rfloc.store import canonical_json
+from rfloc.theory.cores import split_rows, workers_for
 from rfloc.theory.covariances import class_covariances
 from rfloc.theory.data_term import DATA_TERMS, DataTerm, make_data_term
 
@@ -238,20 +237,14 @@ def _seed_group(term: DataTerm, r: int, mc_samples: int) -> int:
 
 
 def _on_all_cores(run: Callable, term: DataTerm, *per_seed: np.ndarray):
-    """run(*chunk) over chunks of the seeds, one thread per core, concatenated along the seed axis.
+    """run(*per_seed), the seeds split over the CPU cores (:func:`rfloc.theory.cores.split_rows`).
 
     Only the exact Ising term is split: it runs seed by seed (see _seed_group), so one compiled program
     occupies one core; the others are batched and XLA already spreads them. Seeds are independent, so
     the result equals one call on all seeds.
     """
-    r = per_seed[0].shape[0]
-    workers = min(os.cpu_count() or 1, r) if term.name == "ising-dp" else 1
-    if workers == 1:
-        return run(*per_seed)
-    chunks = np.array_split(np.arange(r), workers)
-    with ThreadPoolExecutor(workers) as pool:  # XLA releases the GIL while a program runs
-        parts = list(pool.map(lambda idx: jax.block_until_ready(run(*(a[idx] for a in per_seed))), chunks))
-    return jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=0), *parts)
+    workers = workers_for(per_seed[0].shape[0]) if term.name == "ising-dp" else 1
+    return split_rows(run, *per_seed, workers=workers)
 
 
 # -- host-side wrapper -------------------------------------------------------------------------------------

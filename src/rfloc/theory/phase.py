@@ -30,6 +30,7 @@ import numpy as np
 from rfloc import _checks, metrics
 from rfloc.data import NLGP, DataModel, Kur, stack
 from rfloc.theory.amplifier import _half_line_rule
+from rfloc.theory.cores import split_rows, workers_for
 from rfloc.theory.data_term import normalized_overlap
 
 PREDICTORS = ("exact", "cubic", "monte-carlo")
@@ -98,39 +99,44 @@ def _cubic(kappa, a):
 
 
 @partial(jax.jit, static_argnames=("predictor", "steps", "table_size", "mc_samples"))
-def _phase_program(stacked, w0, lr, key, predictor, steps, table_size, mc_samples):
-    """Final weights (B, R, N) of the map for every point of a stacked model and every w₀ (R, N)."""
+def _phase_program(stacked, keys, w0, lr, predictor, steps, table_size, mc_samples):
+    """Final weights (B, R, N) of the map for every point of a stacked model (its key in keys (B,)) and
+    every w₀ (R, N)."""
 
     def point(model, pkey):
         s0 = model.class_covariance(0).astype(jnp.float32)
         s1 = model.class_covariance(1).astype(jnp.float32)
         p = jnp.asarray(model.class_proportion, jnp.float32)
-        decay = (1 - p) * s0 + p * s1
+        n = s1.shape[0]
+        # One (2N, N) product per step gives Σ_1w (for a and the decay) and Σ_0w: the decay
+        # ((1 − p)Σ_0 + pΣ_1)w costs no second product (measured 1.3x faster than two (N, N) products).
+        both = jnp.concatenate([s1, s0])
         if predictor == "exact":
             table = _phi_table(model, table_size)
-            g = lambda w, k: _interp(table, normalized_overlap(w, s1))  # noqa: E731
+            g = lambda w, s1w, k: _interp(table, normalized_overlap(w, s1, s1w))  # noqa: E731
         elif predictor == "cubic":
             kappa = model.marginal.kurtosis
-            g = lambda w, k: _cubic(kappa, normalized_overlap(w, s1))  # noqa: E731
+            g = lambda w, s1w, k: _cubic(kappa, normalized_overlap(w, s1, s1w))  # noqa: E731
         else:
             # The kernel roots are built once per point, not per step (a traced model rebuilds them per call).
             field = model._field
             ones = jnp.ones((mc_samples,), jnp.int32)
 
-            def g(w, k):
+            def g(w, s1w, k):
                 x = model._transform(field.sample(k, ones)).astype(jnp.float32)
                 return 2.0 * ((x @ w) > 0).astype(x.dtype) @ x / mc_samples
 
         def one(w, ikey):
             def step(wc, k):
-                return wc + lr * (p * g(wc, k) - decay @ wc), None
+                u = both @ wc
+                s1w, s0w = u[:n], u[n:]
+                return wc + lr * (p * g(wc, s1w, k) - ((1 - p) * s0w + p * s1w)), None
 
             wf, _ = jax.lax.scan(step, w, jax.random.split(ikey, steps))
             return wf
 
         return jax.vmap(one)(w0, jax.random.split(pkey, w0.shape[0]))
 
-    keys = jax.random.split(key, jax.tree.leaves(stacked)[0].shape[0])
     return jax.vmap(point)(stacked, keys)
 
 
@@ -168,10 +174,16 @@ def predict_final(
             raise ValueError(f"the cubic predictor needs finite kurtosis; {bad[0]} has infinite kurtosis")
     stacked = jax.tree.map(lambda v: jnp.asarray(v, jnp.float32), stack(models))
     key = jax.random.key(0) if key is None else key
-    out = _phase_program(
-        stacked, jnp.asarray(w0), jnp.float32(lr), key, predictor, steps, table_size, mc_samples
-    )
-    return np.asarray(out)
+    keys = jax.random.split(key, len(models))  # one per point, so the split over cores changes nothing
+
+    def run(points, point_keys):
+        return _phase_program(
+            points, point_keys, jnp.asarray(w0), jnp.float32(lr), predictor, steps, table_size, mc_samples
+        )
+
+    # The vmapped 40×40 products of one program run on one core (measured: 21 CPU-s in 18 s wall for
+    # 1024 points × 8 inits), so the points are split over the cores.
+    return np.asarray(split_rows(run, stacked, keys, workers=workers_for(len(models))))
 
 
 def predict_ipr(models, w0, lr: float, steps: int, predictor: str = "exact", **kw) -> np.ndarray:
