@@ -13,7 +13,8 @@ Layout (nothing here trains a network; comparisons with SGD live in :mod:`rfloc.
 * :mod:`~rfloc.theory.predict` — the final RF, its IPR and peak, and the localization criterion;
 * :mod:`~rfloc.theory.phase` — rfloc's extension: the predicted final IPR over a grid of data models and
   initial conditions (exact φ, cubic φ, Monte Carlo map), one compiled program per family.
-* :mod:`~rfloc.theory.torus` — rfloc's extension: the same dynamics on the 2-D torus, covariances by FFT.
+* :mod:`~rfloc.theory.torus` — rfloc's extension: the same dynamics on the 2-D torus, covariances by FFT;
+* :mod:`~rfloc.theory.cores` — independent rows (seeds, grid points) split over the CPU cores, a thread each.
 """
 
 from rfloc.theory.amplifier import (
