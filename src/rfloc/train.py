@@ -327,7 +327,6 @@ class _Static:
     optimizer: str
     momentum: float
     vectorize: str
-    data_stream: int = 0
 
     @classmethod
     def of(cls, config: TrainConfig, vectorize: str = "map") -> _Static:
@@ -349,6 +348,11 @@ class _Static:
         if self.optimizer == "adam":
             return optax.adam(lr)
         return optax.sgd(lr, momentum=self.momentum or None)
+
+    def for_init(self) -> _Static:
+        """The fields the initial state depends on (net, inputs, optimizer, layout): runs that differ only
+        in their data model or batch share one compiled :func:`_init_runs`."""
+        return dataclasses.replace(self, data=None, batch_size=0, eval_every=0)
 
 
 # ---- the compiled program ------------------------------------------------------------------------------
@@ -411,18 +415,21 @@ def _init_runs(static: _Static, seeds, seed_index, hp):
     }
 
 
-def _sample_all(static: _Static, data_leaves, pairs, num_pairs, step):
+def _sample_all(static: _Static, data_leaves, pairs, num_pairs, stream, step):
     """x (P, B, N) float32 and y (P, B): step's batch for each (data setting, seed) pair p.
 
     data_leaves: the data settings' parameter leaves, each with a leading axis; pairs: (seed (P,) uint32,
-    data setting (P,) int32) of each pair; num_pairs: how many pairs to sample (traced, ≤ P).
+    data setting (P,) int32) of each pair; num_pairs: how many pairs to sample (traced, ≤ P); stream: the
+    data stream (traced int32, see train_many's data_stream).
     """
 
     def one(seed, d):
         model = jax.tree.unflatten(static.data, [leaf[d] for leaf in data_leaves])
-        data_key = _keys(seed)[1]
-        if static.data_stream:  # another stream from the same w0 (stream 0 keeps its keys bit for bit)
-            data_key = jax.random.fold_in(data_key, static.data_stream)
+        # Stream k > 0 folds k into the seed's data key; stream 0 keeps it bit for bit. Traced, so the
+        # SGD-vs-SGD control (stream 1) reuses the compiled program of stream 0.
+        data_key = jax.lax.cond(
+            stream > 0, lambda k: jax.random.fold_in(k, stream), lambda k: k, _keys(seed)[1]
+        )
         key = jax.random.fold_in(data_key, step)
         return model.sample(key, static.batch_size)
 
@@ -444,8 +451,8 @@ def _sample_all(static: _Static, data_leaves, pairs, num_pairs, step):
 @partial(jax.jit, static_argnums=(0, 1))
 def _advance(static: _Static, num_records: int, hp, data, state, step0):
     """Advance all runs by num_records × eval_every steps from step step0; returns the new state and the
-    records (W (R, T', K, N), mean window loss (R, T')). data: (data leaves, pairs, number of pairs) as
-    :func:`_sample_all` takes them; hp["pair"] (R,) names each run's (data setting, seed) pair."""
+    records (W (R, T', K, N), mean window loss (R, T')). data: (data leaves, pairs, number of pairs, stream)
+    as :func:`_sample_all` takes them; hp["pair"] (R,) names each run's (data setting, seed) pair."""
 
     grad_fn = jax.value_and_grad(partial(nn.mse_loss, static.net))
 
@@ -547,9 +554,7 @@ def train_many(
 
     groups: dict[_Static, list[int]] = {}
     for h, cfg in enumerate(configs):
-        groups.setdefault(
-            dataclasses.replace(_Static.of(cfg, vectorize), data_stream=data_stream), []
-        ).append(h)
+        groups.setdefault(_Static.of(cfg, vectorize), []).append(h)
 
     num_h, num_s, num_t = len(settings), len(seeds), config.num_records
     k, n = config.net.width, config.data.n_inputs
@@ -589,6 +594,7 @@ def train_many(
                     np.asarray([d for d, _ in pairs], np.int32),
                 ),
                 np.int32(len(pair_of)),
+                np.int32(data_stream),
             )
             hp = {
                 "pair": np.asarray(
@@ -599,7 +605,7 @@ def train_many(
                 "init_scale": np.asarray([configs[h].net.init_scale for h, _ in runs], np.float32),
                 "bias_value": np.asarray([configs[h].net.bias_value for h, _ in runs], np.float32),
             }
-            init_state = _init_runs(static, seed_arr, seed_index, hp)
+            init_state = _init_runs(static.for_init(), seed_arr, seed_index, hp)
             state, ws, ls = _run_group(static, config.steps, hp, data, init_state, bar)
             shape = (len(idx), num_s)
 
