@@ -226,11 +226,13 @@ def _map_batch(term, w0, scale, decay, lr, keys, stride, num_records, group):
 
 
 def _seed_group(term: DataTerm, r: int, mc_samples: int) -> int:
-    # The exact Ising term runs seed by seed: vmapping its data-dependent grid shifts turns each dynamic
-    # slice into a gather, which measured no faster on CPU. Monte Carlo seeds are grouped to bound memory
-    # (2^20 samples at a time).
+    # The exact Ising term runs two seeds at a time: vmapping its data-dependent grid shifts turns each
+    # dynamic slice into a gather, but two seeds halve the per-op overhead of the 2 × 40 sequential site
+    # updates. Measured on one core, N = 40, M = 2048, ms per evaluation: 1.33 seed by seed, 0.92 in
+    # groups of 2, 1.03 of 4, 1.16 of 14, 2.31 of 28 (the stored messages leave the cache). Monte Carlo
+    # seeds are grouped to bound memory (2^20 samples at a time).
     if term.name == "ising-dp":
-        return 1
+        return min(r, 2)
     if term.name == "monte-carlo":
         return max(1, (1 << 20) // mc_samples)
     return r
@@ -239,8 +241,8 @@ def _seed_group(term: DataTerm, r: int, mc_samples: int) -> int:
 def _on_all_cores(run: Callable, term: DataTerm, *per_seed: np.ndarray):
     """run(*per_seed), the seeds split over the CPU cores (:func:`rfloc.theory.cores.split_rows`).
 
-    Only the exact Ising term is split: it runs seed by seed (see _seed_group), so one compiled program
-    occupies one core; the others are batched and XLA already spreads them. Seeds are independent, so
+    Only the exact Ising term is split: it runs two seeds at a time (see _seed_group), so one compiled
+    program occupies one core; the others are batched and XLA already spreads them. Seeds are independent, so
     the result equals one call on all seeds.
     """
     workers = workers_for(per_seed[0].shape[0]) if term.name == "ising-dp" else 1
