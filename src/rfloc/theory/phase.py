@@ -132,7 +132,9 @@ def _phase_program(stacked, keys, w0, lr, predictor, steps, table_size, mc_sampl
                 s1w, s0w = u[:n], u[n:]
                 return wc + lr * (p * g(wc, s1w, k) - ((1 - p) * s0w + p * s1w)), None
 
-            wf, _ = jax.lax.scan(step, w, jax.random.split(ikey, steps))
+            # Only the Monte Carlo term draws: the others scan without keys (no split of steps keys).
+            ks = jax.random.split(ikey, steps) if predictor == "monte-carlo" else None
+            wf, _ = jax.lax.scan(step, w, ks, length=steps)
             return wf
 
         return jax.vmap(one)(w0, jax.random.split(pkey, w0.shape[0]))
