@@ -90,3 +90,21 @@ def test_fit_ica_rejects_bad_input(kwargs, match):
     args = {"model": Kur(n=12, k=3.0), "num": 100, "n_components": 2, "key": jax.random.key(0), **kwargs}
     with pytest.raises(ValueError, match=match):
         fit_ica(**args)
+
+
+def test_fits_in_parallel_equal_sequential_fits():
+    """Side-by-side fits (threads, one BLAS thread each) give the sequential results bit for bit."""
+    from functools import partial
+
+    from rfloc.baselines import fit_in_parallel, sparse_coding
+
+    n = 8
+    q, _ = np.linalg.qr(np.random.default_rng(2).normal(size=(n, n)))
+    xs = [_laplace_mixture(n, 4000, q, seed=s) for s in range(3)]
+    calls = [partial(ica, x, n_components=n) for x in xs] + [partial(sparse_coding, xs[0], 6, 0.5)]
+    together = fit_in_parallel(calls)
+    for call, got in zip(calls, together, strict=True):
+        alone = call()
+        for field in ("filters", "dictionary"):
+            if hasattr(alone, field):
+                np.testing.assert_array_equal(getattr(got, field), getattr(alone, field))

@@ -4,6 +4,7 @@ Beside them, as in the paper, 2-D FastICA filters on pooled NLGP(100) patches (S
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import jax
@@ -11,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from rfloc import metrics
-from rfloc.baselines import fit_ica
+from rfloc.baselines import fit_ica, fit_in_parallel
 from rfloc.data import NLGP
 from rfloc.experiments.claims import Claim, clopper_pearson
 from rfloc.experiments.claims import deviations as _deviations
@@ -115,17 +116,22 @@ def _ica_panels(cfg: dict) -> dict:
     filters = np.full((len(panels), cmax, pmax), np.nan)
     ipr = np.full((len(panels), cmax), np.nan)
     converged = np.zeros(len(panels), bool)
-    for j, p in enumerate(panels):
-        model = NLGP(n=p["n"], dim=2, xi=tuple(p["xi"]), gain=ica["gain"])
-        out = fit_ica(
-            model,
-            ica["num"],
-            p["components"],
-            jax.random.key(j),
-            whiten=ica["whiten"],
-            random_state=ica["random_state"],
-            max_iter=ica["max_iter"],
-        )
+    fits = fit_in_parallel(
+        [
+            partial(
+                fit_ica,
+                NLGP(n=p["n"], dim=2, xi=tuple(p["xi"]), gain=ica["gain"]),
+                ica["num"],
+                p["components"],
+                jax.random.key(j),
+                whiten=ica["whiten"],
+                random_state=ica["random_state"],
+                max_iter=ica["max_iter"],
+            )
+            for j, p in enumerate(panels)
+        ]
+    )
+    for j, (p, out) in enumerate(zip(panels, fits, strict=True)):
         filters[j, : p["components"], : p["n"] ** 2] = out.filters
         ipr[j, : p["components"]] = out.ipr
         converged[j] = out.converged

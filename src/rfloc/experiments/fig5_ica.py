@@ -8,6 +8,7 @@ computed here), so "Kur(30) not localized" cannot be tested there: C = 10 is sho
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import jax
@@ -15,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from rfloc import metrics
-from rfloc.baselines import fit_ica
+from rfloc.baselines import fit_ica, fit_in_parallel
 from rfloc.data import Kur
 from rfloc.experiments.claims import LOCALIZED_IPR, Claim, clopper_pearson
 from rfloc.experiments.claims import deviations as _deviations
@@ -71,9 +72,11 @@ def run(cfg: dict) -> xr.Dataset:
     filters = np.full((len(comps), len(ks), cmax, cfg["n"]), np.nan)
     ipr = np.full((len(comps), len(ks), cmax), np.nan)
     converged = np.zeros((len(comps), len(ks)), bool)
-    for r, c in enumerate(comps):
-        for j, k in enumerate(ks):
-            out = fit_ica(
+    cases = [(r, c, j, k) for r, c in enumerate(comps) for j, k in enumerate(ks)]
+    fits = fit_in_parallel(
+        [
+            partial(
+                fit_ica,
                 Kur(n=cfg["n"], xi=tuple(cfg["xi"]), k=k),
                 cfg["num"],
                 c,
@@ -81,9 +84,13 @@ def run(cfg: dict) -> xr.Dataset:
                 whiten=cfg["whiten"],
                 random_state=cfg["random_state"],
             )
-            filters[r, j, :c] = out.filters
-            ipr[r, j, :c] = out.ipr
-            converged[r, j] = out.converged
+            for _, c, j, k in cases
+        ]
+    )
+    for (r, c, j, _), out in zip(cases, fits, strict=True):
+        filters[r, j, :c] = out.filters
+        ipr[r, j, :c] = out.ipr
+        converged[r, j] = out.converged
     ceiling = [pca_ceiling(c, cfg["n"], tuple(cfg["xi"])) for c in comps]
     return xr.Dataset(
         {

@@ -13,6 +13,7 @@ least-squares Gabor fit (rfloc.metrics.gabor_fit).
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -214,7 +215,7 @@ def assemble(filters: dict, n: int, kurtosis: dict | None = None, extra: dict | 
 def run(cfg: dict) -> xr.Dataset:
     import jax
 
-    from rfloc.baselines import ica, sparse_coding
+    from rfloc.baselines import fit_in_parallel, ica, sparse_coding
     from rfloc.data.images import gaussian_surrogate, kurtosis_bootstrap, load_status
 
     times = {}
@@ -245,10 +246,13 @@ def run(cfg: dict) -> xr.Dataset:
 
     t0 = time.perf_counter()
     sc = cfg["sparse"]
-    for s, x in sources.items():
-        res = sparse_coding(
-            x[: sc["num"]], sc["atoms"], sc["alpha"], sc["batch"], sc["epochs"], random_state=0
-        )
+    fits = fit_in_parallel(
+        [
+            partial(sparse_coding, x[: sc["num"]], sc["atoms"], sc["alpha"], sc["batch"], sc["epochs"], 0)
+            for x in sources.values()
+        ]
+    )
+    for s, res in zip(sources, fits, strict=True):
         filters[("sparse", s)] = res.dictionary
     times["sparse"] = time.perf_counter() - t0
 
@@ -257,8 +261,13 @@ def run(cfg: dict) -> xr.Dataset:
     lam = np.linalg.eigvalsh(cov)
     pca_dims = int(np.sum(lam > 1e-6 * lam.max()))
     converged = {}
-    for s, x in sources.items():
-        res = ica(x[: ic["num"]], pca_dims, ic["whiten"], ic["random_state"], ic["max_iter"])
+    fits = fit_in_parallel(
+        [
+            partial(ica, x[: ic["num"]], pca_dims, ic["whiten"], ic["random_state"], ic["max_iter"])
+            for x in sources.values()
+        ]
+    )
+    for s, res in zip(sources, fits, strict=True):
         filters[("ica", s)] = res.filters
         converged[s] = res.converged
     times["ica"] = time.perf_counter() - t0
