@@ -70,9 +70,20 @@ def test_train_many_equals_separate_runs(config):
             for name, value in one.final_params.items():
                 np.testing.assert_array_equal(value[0, 0], many.final_params[name][h, i])
     if isinstance(config.data, Ising):  # once is enough: chunking compiles another program
+        from rfloc import train as train_module
+
+        before = train_module._advance._cache_size()
         chunked = train_many(config, seeds=seeds, grid=grid, progress=True)
         np.testing.assert_array_equal(chunked.weights, many.weights)
         np.testing.assert_array_equal(chunked.loss, many.loss)
+        assert train_module._advance._cache_size() == before + 1  # equal chunks: one more program
+
+
+def test_progress_chunks_are_equal():
+    from rfloc.train import _equal_chunk
+
+    assert [_equal_chunk(t, -(-t // 20)) for t in (1, 4, 20, 25, 31, 40, 100)] == [1, 1, 1, 1, 1, 2, 5]
+    assert _equal_chunk(50, 3) == 2 and _equal_chunk(7, 0) == 1
 
 
 def test_data_grid_compiles_once_and_equals_separate_runs():

@@ -427,9 +427,12 @@ def _sample_all(static: _Static, data_leaves, pairs, num_pairs, stream, step):
         model = jax.tree.unflatten(static.data, [leaf[d] for leaf in data_leaves])
         # Stream k > 0 folds k into the seed's data key; stream 0 keeps it bit for bit. Traced, so the
         # SGD-vs-SGD control (stream 1) reuses the compiled program of stream 0.
-        data_key = jax.lax.cond(
-            stream > 0, lambda k: jax.random.fold_in(k, stream), lambda k: k, _keys(seed)[1]
+        # (A select of the raw key bits, not a lax.cond: no control flow inside the step.)
+        own = _keys(seed)[1]
+        bits = jnp.where(
+            stream > 0, jax.random.key_data(jax.random.fold_in(own, stream)), jax.random.key_data(own)
         )
+        data_key = jax.random.wrap_key_data(bits, impl=jax.random.key_impl(own))
         key = jax.random.fold_in(data_key, step)
         return model.sample(key, static.batch_size)
 
@@ -492,10 +495,17 @@ def _advance(static: _Static, num_records: int, hp, data, state, step0):
     return state, (jnp.moveaxis(w, 0, 1), jnp.moveaxis(loss, 0, 1))
 
 
+def _equal_chunk(total: int, most: int) -> int:
+    """The largest divisor of total that is at most ``most`` (≥ 1)."""
+    return max(d for d in range(1, max(1, most) + 1) if total % d == 0)
+
+
 def _run_group(static: _Static, steps: int, hp, data, state, bar) -> tuple:
     """Run one compiled group to the end; records chunked (for the progress bar) or in one scan."""
     total = steps // static.eval_every
-    chunk = total if bar.disable else max(1, math.ceil(total / 20))
+    # ~20 equal chunks: the chunk's record count is static, so equal chunks compile one program, where a
+    # shorter last chunk would compile a second one (~2 s each on 2 cores).
+    chunk = total if bar.disable else _equal_chunk(total, math.ceil(total / 20))
     done, weights, losses = 0, [], []
     while done < total:
         size = min(chunk, total - done)
