@@ -39,3 +39,13 @@ def check_covariance():
         assert_within_se(cov, model.class_covariance(label), se, what=f"{model!r} covariance")
 
     return check
+
+
+@pytest.fixture(autouse=True)
+def _no_persistent_compile_cache(monkeypatch):
+    """`rfloc reproduce` turns on JAX's persistent compilation cache in ~/.cache; tests run it in process,
+    so it stays off here (no writes outside tmp, no process-wide config change). test_reproduce checks it
+    in a subprocess."""
+    from rfloc.cli import reproduce
+
+    monkeypatch.setattr(reproduce, "enable_compile_cache", lambda folder: None)

@@ -174,3 +174,32 @@ def test_quick_wins_over_the_profile_the_runner_passes(name):
     assert {k: v for k, v in ran.items() if k not in ("experiment", "quick", "profile")} == {
         k: v for k, v in mod.config(True).items() if k != "profile"
     }
+
+
+def test_compile_cache_is_written_and_reused(tmp_path):
+    """The persistent compilation cache: a program compiled in one process is stored, and a second process
+    loads it (JAX counts a cache hit) and gets the same result."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, jax, jax.numpy as jnp\n"
+        "from pathlib import Path\n"
+        "from jax import monitoring\n"
+        "from rfloc.cli.reproduce import enable_compile_cache\n"
+        "hits = []\n"
+        "monitoring.register_event_listener(lambda e, **k: hits.append(e) if 'cache_hits' in e else None)\n"
+        "enable_compile_cache(Path(sys.argv[1]))\n"
+        "jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)\n"
+        "f = jax.jit(lambda x: jnp.sin(x) @ jnp.cos(x).T + 1)\n"
+        "print(float(f(jnp.ones((8, 8))).sum()), len(hits))\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / "xla")], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    (first, hits1), (second, hits2) = (r.stdout.split() for r in runs)
+    assert any((tmp_path / "xla").iterdir()) and first == second
+    assert int(hits1) == 0 and int(hits2) >= 1

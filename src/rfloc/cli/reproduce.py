@@ -41,6 +41,20 @@ class Reproduce:
     """run the experiments on a Dask LocalCluster of N spawned worker processes"""
     scheduler: str | None = None
     """run the experiments on an existing Dask cluster (tcp://host:8786)"""
+    compile_cache: Path | None = Path.home() / ".cache" / "rfloc" / "xla"
+    """folder of JAX's persistent compilation cache (in-process runs): a rerun loads its compiled programs
+    instead of compiling them again; None turns it off"""
+
+
+def enable_compile_cache(folder: Path) -> None:
+    """JAX's persistent compilation cache in folder. Entries are keyed by the program, the compile options,
+    the jax version and the device, so a changed program compiles anew: never a stale executable."""
+    import jax
+
+    folder.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    # Cache every program that took a visible time to compile (the default skips those under 1 s).
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
 
 
 def main(argv) -> int:
@@ -72,6 +86,8 @@ def main(argv) -> int:
     from rfloc.report import write_report
     from rfloc.sweep import executor_name
 
+    if args.compile_cache is not None:
+        enable_compile_cache(args.compile_cache.expanduser())
     profile = "paper" if args.paper else "default"
     executor = executor_name(args.workers, args.scheduler)
     args.out.mkdir(parents=True, exist_ok=True)
