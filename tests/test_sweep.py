@@ -242,3 +242,35 @@ def test_local_cluster_matches_in_process(reference, spec_path, tmp_path):
     expected = first.dataset.sel(setting=LABELS[:2])
     np.testing.assert_array_equal(result.dataset["weights"].values, expected["weights"].values)
     xr.testing.assert_identical(result.dataset.drop_attrs(), expected.drop_attrs())
+
+
+def _job(arg):
+    """A job for map_jobs: sleeps, then returns its argument, or fails on a negative one."""
+    value, delay = arg
+    time.sleep(delay)
+    if value < 0:
+        raise ValueError(f"bad value {value}")
+    return value
+
+
+def _job_call(item):
+    return _job, item, f"job-{item[0]}"
+
+
+def test_map_jobs_in_threads_overlap_and_report_failures():
+    """In process with threads=2: every job runs once, a failing job yields its error without stopping
+    the others, results arrive as they finish, and two 0.5 s jobs take ~0.5 s, not 1 s."""
+    items = [(1, 0.5), (2, 0.5), (-3, 0.0), (4, 0.0)]
+    start = time.perf_counter()
+    got = list(sw.map_jobs(_job_call, items, threads=2))
+    elapsed = time.perf_counter() - start
+    assert sorted(item for item, _, _ in got) == sorted(items)
+    for item, result, err in got:
+        if item[0] < 0:
+            assert result is None and isinstance(err, ValueError)
+        else:
+            assert err is None and result == item[0]
+    assert elapsed < 1.0  # sequential: >= 1.0 s (two 0.5 s sleeps); threads overlap them
+    assert [item for item, _, _ in sw.map_jobs(_job_call, items[2:], threads=1)] == items[2:]  # in order
+    with pytest.raises(ValueError, match="threads"):
+        list(sw.map_jobs(_job_call, items, threads=0))

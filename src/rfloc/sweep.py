@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from rfloc import __version__, store
+from rfloc import __version__, _checks, store
 from rfloc._checks import integer
 from rfloc.data import from_dict
 from rfloc.nn import NetConfig
@@ -398,6 +398,24 @@ def _in_process(
             yield job, ds, None
 
 
+def _in_threads(
+    threads: int, jobs: Sequence, call: Callable = _sweep_call
+) -> Iterator[tuple[Any, Any, BaseException | None]]:
+    """In process, ``threads`` jobs at a time, yielded as each finishes. JAX releases the GIL while it
+    compiles and runs a program, so one job's (single-threaded) XLA compile overlaps another's compute."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    def one(job):
+        fn, arg, _ = call(job)
+        return fn(arg)
+
+    with ThreadPoolExecutor(threads) as pool:
+        futures = {pool.submit(one, job): job for job in jobs}
+        for future in as_completed(futures):
+            err = future.exception()
+            yield futures[future], (None if err else future.result()), err
+
+
 def _on_dask(
     client, jobs: Sequence, call: Callable = _sweep_call
 ) -> Iterator[tuple[Any, Any, BaseException | None]]:
@@ -603,9 +621,9 @@ def _executor_name(workers, scheduler, client) -> str:
 
 
 @contextlib.contextmanager
-def _executor(workers, scheduler, client, threads_per_worker, needed):
+def _executor(workers, scheduler, client, threads_per_worker, needed, threads=1):
     if not needed or not (workers or scheduler or client):
-        yield _in_process
+        yield _in_process if threads <= 1 else functools.partial(_in_threads, threads)
     elif client is not None:
         yield functools.partial(_on_dask, client)
     elif scheduler:
@@ -626,15 +644,17 @@ def map_jobs(
     scheduler: str | None = None,
     client=None,
     threads_per_worker: int = 1,
+    threads: int = 1,
 ) -> Iterator[tuple[Any, Any, BaseException | None]]:
     """Run any jobs on the executors of :func:`run_sweep`: ``call(item)`` gives (fn, arg, unique key) and
-    fn(arg) runs in process, on N LocalCluster workers or on the cluster at ``scheduler``; yields (item,
-    result, error) as each finishes. fn must be importable by the workers (a module-level function); a
-    failing job yields its exception and does not stop the others."""
+    fn(arg) runs in process (``threads`` jobs at a time), on N LocalCluster workers or on the cluster at
+    ``scheduler``; yields (item, result, error) as each finishes. fn must be importable by the workers (a
+    module-level function); a failing job yields its exception and does not stop the others."""
+    threads = _checks.integer("threads", threads, minimum=1)
     chosen = [name for name, v in (("workers", workers), ("scheduler", scheduler), ("client", client)) if v]
     if len(chosen) > 1:
         raise ValueError(f"give at most one of workers, scheduler and client, got {chosen}")
-    with _executor(workers, scheduler, client, threads_per_worker, bool(items)) as run:
+    with _executor(workers, scheduler, client, threads_per_worker, bool(items), threads) as run:
         yield from run(items, call)
 
 

@@ -82,7 +82,7 @@ def main(argv) -> int:
 
     from tqdm.auto import tqdm
 
-    from rfloc.experiments.runner import Failure, run_experiments
+    from rfloc.experiments.runner import IN_PROCESS_THREADS, Failure, run_experiments
     from rfloc.report import write_report
     from rfloc.sweep import executor_name
 
@@ -90,6 +90,8 @@ def main(argv) -> int:
         enable_compile_cache(args.compile_cache.expanduser())
     profile = "paper" if args.paper else "default"
     executor = executor_name(args.workers, args.scheduler)
+    if executor == "in-process" and IN_PROCESS_THREADS > 1:
+        executor += f" ({IN_PROCESS_THREADS} experiments at a time)"
     args.out.mkdir(parents=True, exist_ok=True)
     done, failures = {}, []
     runs = run_experiments(
