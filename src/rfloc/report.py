@@ -166,7 +166,8 @@ def write_markdown(
     lines += ["## Run time", "", "| experiment | seconds | from cache |", "|---|---|---|"]
     lines += [f"| {o.name} | {o.seconds:.1f} | {'yes' if o.cached else 'no'} |" for o in outcomes]
     total = sum(o.seconds for o in outcomes)
-    lines += [f"| **total** | {total:.1f} | |", "", "## Environment", ""]
+    # Summed, not the run's wall time: concurrent experiments (threads, workers) overlap.
+    lines += [f"| **sum** (overlapping when run concurrently) | {total:.1f} | |", "", "## Environment", ""]
     lines += [f"- {k}: {v}" for k, v in env.items()]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
@@ -221,7 +222,7 @@ def write_html(
         parts.append(f"<h3>{esc(o.title)}</h3><p>{esc(o.caption)}</p>")
         parts += [_img(f) for f in o.figures]
     times = [(o.name, f"{o.seconds:.1f}", "yes" if o.cached else "no") for o in outcomes]
-    times.append(("total", f"{sum(o.seconds for o in outcomes):.1f}", ""))
+    times.append(("sum (overlapping when run concurrently)", f"{sum(o.seconds for o in outcomes):.1f}", ""))
     parts += ["<h2>Run time</h2>", _html_table(("experiment", "seconds", "from cache"), times)]
     parts.append("<h2>Environment</h2><ul>")
     parts += [f"<li>{esc(k)}: {esc(v)}</li>" for k, v in env.items()]
