@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from rfloc import __version__, _checks, store
+from rfloc import __version__, store
 from rfloc._checks import integer
 from rfloc.data import from_dict
 from rfloc.nn import NetConfig
@@ -612,12 +612,14 @@ def run_sweep(
     return SweepResult(merged, summary)
 
 
-def _executor_name(workers, scheduler, client) -> str:
+def _executor_name(workers, scheduler, client, threads=1) -> str:
     if scheduler:
         return f"scheduler {scheduler}"
     if client is not None:
         return "dask client"
-    return f"LocalCluster x{workers}" if workers else "in-process"
+    if workers:
+        return f"LocalCluster x{workers}"
+    return "in-process" + (f" ({threads} jobs at a time)" if threads > 1 else "")
 
 
 @contextlib.contextmanager
@@ -650,7 +652,7 @@ def map_jobs(
     fn(arg) runs in process (``threads`` jobs at a time), on N LocalCluster workers or on the cluster at
     ``scheduler``; yields (item, result, error) as each finishes. fn must be importable by the workers (a
     module-level function); a failing job yields its exception and does not stop the others."""
-    threads = _checks.integer("threads", threads, minimum=1)
+    threads = integer("threads", threads, minimum=1)
     chosen = [name for name, v in (("workers", workers), ("scheduler", scheduler), ("client", client)) if v]
     if len(chosen) > 1:
         raise ValueError(f"give at most one of workers, scheduler and client, got {chosen}")
@@ -658,6 +660,8 @@ def map_jobs(
         yield from run(items, call)
 
 
-def executor_name(workers: int | None = None, scheduler: str | None = None, client=None) -> str:
+def executor_name(
+    workers: int | None = None, scheduler: str | None = None, client=None, threads: int = 1
+) -> str:
     """How :func:`map_jobs` / :func:`run_sweep` run jobs, in words (for reports)."""
-    return _executor_name(workers, scheduler, client)
+    return _executor_name(workers, scheduler, client, threads)

@@ -91,9 +91,7 @@ def main(argv) -> int:
     if args.compile_cache is not None:
         enable_compile_cache(args.compile_cache.expanduser())
     profile = "paper" if args.paper else "default"
-    executor = executor_name(args.workers, args.scheduler)
-    if executor == "in-process" and IN_PROCESS_THREADS > 1:
-        executor += f" ({IN_PROCESS_THREADS} experiments at a time)"
+    executor = executor_name(args.workers, args.scheduler, threads=IN_PROCESS_THREADS)
     args.out.mkdir(parents=True, exist_ok=True)
     done, failures = {}, []
     runs = run_experiments(
