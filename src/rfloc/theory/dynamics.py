@@ -204,9 +204,10 @@ def solve_ode(
 
 # -- batched, compiled programs ------------------------------------------------------------------------------
 def _over_seeds(fn, group: int, *args):
-    """fn over the leading axis of args: vmap when one group holds every seed, else lax.map in groups."""
+    """fn over the leading axis of args: vmap when one group holds every seed, else lax.map in groups
+    (group 1: one seed at a time, never vmapped)."""
     r = args[0].shape[0]
-    if group >= r:
+    if group >= r and group > 1:
         return jax.vmap(fn)(*args)
     return jax.lax.map(lambda a: fn(*a), args, batch_size=None if group == 1 else group)
 
@@ -226,13 +227,12 @@ def _map_batch(term, w0, scale, decay, lr, keys, stride, num_records, group):
 
 
 def _seed_group(term: DataTerm, r: int, mc_samples: int) -> int:
-    # The exact Ising term runs two seeds at a time: vmapping its data-dependent grid shifts turns each
-    # dynamic slice into a gather, but two seeds halve the per-op overhead of the 2 × 40 sequential site
-    # updates. Measured on one core, N = 40, M = 2048, ms per evaluation: 1.33 seed by seed, 0.92 in
-    # groups of 2, 1.03 of 4, 1.16 of 14, 2.31 of 28 (the stored messages leave the cache). Monte Carlo
-    # seeds are grouped to bound memory (2^20 samples at a time).
+    # The exact Ising term runs one seed at a time: vmapping its data-dependent grid shifts turns each
+    # in-place dynamic update slice into a scatter. Measured on one core, N = 40, M = 2048, ms per
+    # evaluation: 0.37-0.42 seed by seed, 1.0 vmapped in pairs. Monte Carlo seeds are grouped to bound
+    # memory (2^20 samples at a time).
     if term.name == "ising-dp":
-        return min(r, 2)
+        return 1
     if term.name == "monte-carlo":
         return max(1, (1 << 20) // mc_samples)
     return r
@@ -241,7 +241,7 @@ def _seed_group(term: DataTerm, r: int, mc_samples: int) -> int:
 def _on_all_cores(run: Callable, term: DataTerm, *per_seed: np.ndarray):
     """run(*per_seed), the seeds split over the CPU cores (:func:`rfloc.theory.cores.split_rows`).
 
-    Only the exact Ising term is split: it runs two seeds at a time (see _seed_group), so one compiled
+    Only the exact Ising term is split: it runs one seed at a time (see _seed_group), so one compiled
     program occupies one core; the others are batched and XLA already spreads them. Seeds are independent, so
     the result equals one call on all seeds.
     """
