@@ -3,7 +3,9 @@
 XLA runs a batched small-matrix program (a vmap of 40×40 products, a seed-by-seed dynamic program) on one
 core; independent rows (seeds, grid points) split into one chunk per core run in parallel, because XLA
 releases the GIL while a compiled program runs. Chunks are padded to equal size (the last row repeated),
-so every chunk runs the same compiled program, and the padding is dropped from the result.
+so every chunk runs the same compiled program, and the padding is dropped from the result. Where the OS
+allows it, each chunk's thread is pinned to its own core: unpinned, the scheduler moves the threads between
+the cores (measured: the exact Ising map, 28 seeds on 2 cores, 13.6 s unpinned, 12.0-12.2 s pinned).
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ def split_rows(run: Callable, *arrays, workers: int):
     size = -(-rows // workers)
     idx = np.minimum(np.arange(size * workers), rows - 1).reshape(workers, size)
 
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
     def chunk(i):
+        if len(allowed) >= workers:
+            os.sched_setaffinity(0, {allowed[i]})  # this pool thread only; it ends with the call
         part = jax.tree.map(lambda a: a[idx[i]], arrays)
         return jax.block_until_ready(run(*part))
 
