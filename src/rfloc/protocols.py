@@ -36,7 +36,7 @@ from rfloc import _checks, metrics
 from rfloc.data import DataModel, Ising
 from rfloc.nn import NetConfig
 from rfloc.theory import effective_dynamics
-from rfloc.train import TrainConfig, TrainResult, train_many
+from rfloc.train import LAYOUTS, TrainConfig, TrainResult, train_many
 
 PAPER_COUNT = (26, 28)  # the paper's Ising table: 26 of 28 seeds' peaks agree
 LEVEL = 0.95  # confidence level of every interval
@@ -440,7 +440,7 @@ def agreement_curve(
     """
     import xarray as xr
 
-    _checks.choice("vectorize", vectorize, ("map", "vmap"))
+    _checks.choice("vectorize", vectorize, LAYOUTS)
     batch_sizes = [_checks.integer("batch_sizes[i]", b, minimum=1) for b in batch_sizes]
     seeds = [_checks.integer("seeds[i]", s, minimum=1) for s in seeds]
     if not batch_sizes or len(seeds) != len(batch_sizes):

@@ -45,7 +45,7 @@ from rfloc.store import canonical_json
 TRACED_FIELDS = ("lr", "init_scale", "bias_value")
 _TRAIN_GRID_FIELDS = ("lr", "batch_size", "momentum")
 OPTIMIZERS = ("sgd", "adam")
-VECTORIZE = ("map", "vmap")
+LAYOUTS = ("map", "vmap")  # the values of train_many(vectorize=)
 DIMS = ("setting", "seed", "time", "neuron", "input")
 _NET_GRID_FIELDS = ("activation", "bias", "train_bias", "bias_value", "init_scale")
 # Fields that change array shapes (or the seed stream) cannot vary inside one result.
@@ -557,7 +557,7 @@ def train_many(
     the result's config: the caller keeps it.
     """
     seeds = (config.seed,) if seeds is None else _checks.seeds(seeds, first=config.seed)
-    _checks.choice("vectorize", vectorize, VECTORIZE)
+    _checks.choice("vectorize", vectorize, LAYOUTS)
     data_stream = _checks.integer("data_stream", data_stream, minimum=0)
     settings = expand_grid(grid)
     configs = [_resolve(config, s) for s in settings]  # validates every setting before any compute
