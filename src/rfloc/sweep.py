@@ -385,13 +385,18 @@ def _sweep_call(job: Job) -> tuple[Callable, Any, str]:
     return run_job, job.payload(), f"rfloc-job-{job.key}"
 
 
+def _run_job(call: Callable, job):
+    """The job's result in this process: call(job) gives (fn, arg, key), and the job is fn(arg)."""
+    fn, arg, _ = call(job)
+    return fn(arg)
+
+
 def _in_process(
     jobs: Sequence, call: Callable = _sweep_call
 ) -> Iterator[tuple[Any, Any, BaseException | None]]:
     for job in jobs:
         try:
-            fn, arg, _ = call(job)
-            ds = fn(arg)
+            ds = _run_job(call, job)
         except Exception as err:
             yield job, None, err
         else:
@@ -405,12 +410,8 @@ def _in_threads(
     compiles and runs a program, so one job's (single-threaded) XLA compile overlaps another's compute."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    def one(job):
-        fn, arg, _ = call(job)
-        return fn(arg)
-
     with ThreadPoolExecutor(threads) as pool:
-        futures = {pool.submit(one, job): job for job in jobs}
+        futures = {pool.submit(_run_job, call, job): job for job in jobs}
         for future in as_completed(futures):
             err = future.exception()
             yield futures[future], (None if err else future.result()), err

@@ -506,16 +506,14 @@ def _run_group(static: _Static, steps: int, hp, data, state, bar) -> tuple:
     # ~20 equal chunks: the chunk's record count is static, so equal chunks compile one program, where a
     # shorter last chunk would compile a second one (~2 s each on 2 cores).
     chunk = total if bar.disable else _equal_chunk(total, math.ceil(total / 20))
-    done, weights, losses = 0, [], []
-    while done < total:
-        size = min(chunk, total - done)
-        state, (w, loss) = _advance(static, size, hp, data, state, np.int32(done * static.eval_every))
+    weights, losses = [], []
+    for done in range(0, total, chunk):
+        state, (w, loss) = _advance(static, chunk, hp, data, state, np.int32(done * static.eval_every))
         weights.append(w)
         losses.append(loss)
-        done += size
         if not bar.disable:
             jax.block_until_ready(w)
-            bar.update(size * static.eval_every)
+            bar.update(chunk * static.eval_every)
     return state, weights, losses
 
 

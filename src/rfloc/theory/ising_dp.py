@@ -45,7 +45,7 @@ and float32 suffices: float32 and float64 agree to ~1e-7 at N = 40 (see the test
 Speed (XLA CPU, one core, N = 40, M = 2048): a site step costs ~3 µs, a whole evaluation 0.37–0.42 ms,
 about 9 passes over the 2 × 2049 message per step. What was measured and set aside: a shift by dynamic
 slice of the padded message (fused element by element: ~5× slower than the in-place dynamic update slice
-used here); carrying G with edge padding (the edge fill costs ~4× a zero fill); sums inside the backward
+used here); carrying G with edge padding (the edge fill costs 4–7× a zero fill); sums inside the backward
 loop instead of one at the end, unrolled site loops, seeds vmapped in pairs (dynamic update slices become
 scatters): all slower. The same DP in the Fourier domain (the dithered shift is the factor
 e^{−iωlo}((1 − θ) + θe^{−iω}), the sign sum Parseval's Σ_ω conj(Ŝ(ω))F̂B̂) is exact too (float64: 1e-15 from
