@@ -50,17 +50,19 @@ def ipr(w):
     """Inverse participation ratio Σw⁴ / (Σw²)² over the last axis, in [1/N, 1] (nan for w = 0).
 
     1 = a single active input, 1/N = weight spread uniformly. For a 2-D RF pass it flattened (n*n,).
-    Dtype-preserving: a float64 numpy array is computed in float64 numpy (JAX computes in float32 unless
-    x64 is enabled) and returns numpy; anything else (float32, JAX arrays, tracers) takes the jit-compiled
-    JAX path. Both divide by max|w| first, so huge (still finite) weights do not overflow.
+    Dtype-preserving: a floating numpy array is computed in float64 numpy and returned in its own dtype (no
+    compiled program: each new shape would compile one, ~0.3 s apiece, and the experiments' results are
+    numpy); anything else (JAX arrays, tracers, lists) takes the jit-compiled float32 JAX path. Both divide
+    by max|w| first, so huge (still finite) weights do not overflow.
     """
-    if isinstance(w, np.ndarray) and w.dtype == np.float64:
+    if isinstance(w, np.ndarray) and w.dtype.kind == "f":
         if w.ndim < 1 or w.shape[-1] < 1:
             raise ValueError(f"w must have at least one dim with >= 1 entries (inputs last), got {w.shape}")
-        top = np.max(np.abs(w), axis=-1, keepdims=True)
+        w64 = w.astype(np.float64, copy=False)
+        top = np.max(np.abs(w64), axis=-1, keepdims=True)
         with np.errstate(invalid="ignore"):  # w = 0 gives 0/0 = nan, as on the JAX path
-            w2 = (w / np.where(top > 0, top, 1.0)) ** 2
-            return np.sum(w2**2, axis=-1) / np.sum(w2, axis=-1) ** 2
+            w2 = (w64 / np.where(top > 0, top, 1.0)) ** 2
+            return (np.sum(w2**2, axis=-1) / np.sum(w2, axis=-1) ** 2).astype(w.dtype, copy=False)
     return _ipr_jax(w)
 
 
