@@ -203,3 +203,15 @@ def test_compile_cache_is_written_and_reused(tmp_path):
     (first, hits1), (second, hits2) = (r.stdout.split() for r in runs)
     assert any((tmp_path / "xla").iterdir()) and first == second
     assert int(hits1) == 0 and int(hits2) >= 1
+
+
+def test_jobs_start_longest_first():
+    for profile, quick in (("quick", True), ("default", False)):
+        assert set(runner.SECONDS[profile]) == set(experiments.available())  # every experiment measured
+        order = runner.longest_first(experiments.available(), quick)
+        assert sorted(order) == sorted(experiments.available())
+        seconds = [runner.SECONDS[profile][name] for name in order]
+        assert seconds == sorted(seconds, reverse=True)
+    # an experiment without a measurement starts first: it may be long
+    order = runner.longest_first(["fig2", "unmeasured", "fig5_networks"])
+    assert order == ["unmeasured", "fig5_networks", "fig2"]
