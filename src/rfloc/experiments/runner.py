@@ -208,8 +208,7 @@ def run_experiments(
             pending.append((name, config))
         else:
             yield finish(name, config, ds, out, 0.0, cached=True)
-    order = {name: i for i, name in enumerate(longest_first([name for name, _ in pending], quick))}
-    pending.sort(key=lambda job: order[job[0]])
+    pending = [(name, configs[name]) for name in longest_first([name for name, _ in pending], quick)]
     runs = sweep.map_jobs(_call, pending, workers=workers, scheduler=scheduler, threads=IN_PROCESS_THREADS)
     for (name, config), ds, err in runs:
         if err is not None:
