@@ -43,6 +43,41 @@ def test_ipr_preserves_float64():
     assert np.isnan(metrics.ipr(np.zeros((2, N)))).all()
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ipr",
+        "peak_index",
+        "peak_index_signed",
+        "circular_peak",
+        "spatial_width",
+        "fourier_power",
+        "fourier_mode",
+        "sinusoid_fit",
+    ],
+)
+def test_numpy_and_jax_paths_agree(name):
+    # One formula, two namespaces: float64 numpy (returned as float32) against float32 jit. They differ by
+    # float32 round-off of N = 12 terms (a few ulps), so rtol 1e-5 (~80 ulps) separates round-off from a
+    # wrong formula; integers (sites, frequencies) must match exactly, as must the JAX path's dtypes.
+    w = np.random.default_rng(3).normal(size=(6, N)).astype(np.float32)
+    w[1] = np.exp(-0.5 * (I - 4.3) ** 2)  # a bump
+    if name.startswith(("fourier", "sinusoid")):
+        w[2], w[3] = cosine(2, 0.3), 0.25  # a pure mode and a flat RF (circular peak/width undefined)
+    if name.startswith("peak"):
+        w[3, 5] = np.nan  # a diverged RF has no peak: -1 on both paths
+    fn = getattr(metrics, name)
+    host, dev = fn(w), fn(jax.numpy.asarray(w))
+    assert jax.tree.structure(host) == jax.tree.structure(dev)
+    for h, d in zip(jax.tree.leaves(host), jax.tree.leaves(dev), strict=True):
+        d = np.asarray(d)
+        assert isinstance(h, np.ndarray) and h.dtype == d.dtype and h.shape == d.shape
+        if d.dtype.kind == "i":
+            np.testing.assert_array_equal(h, d)
+        else:
+            np.testing.assert_allclose(h, d, rtol=1e-5, atol=1e-6)
+
+
 def test_peaks():
     w = np.zeros(N)
     w[4], w[7] = 0.5, -0.9

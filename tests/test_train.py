@@ -120,7 +120,8 @@ def test_data_grid_compiles_once_and_equals_separate_runs():
 
 def test_stream_and_data_model_share_programs():
     """The data stream is traced (the SGD-vs-SGD control reuses stream 0's training program) and the
-    initial state depends only on the net, so runs on another data model reuse the init program."""
+    initial state depends only on the net, so runs on another data model, or more runs, reuse the init
+    program."""
     import jax
 
     from rfloc import train as train_module
@@ -136,6 +137,8 @@ def test_stream_and_data_model_share_programs():
     inits = train_module._init_runs._cache_size()
     train_many(dataclasses.replace(config, data=GaussianGP(n=10), batch_size=6), seeds=[0, 1], progress=False)
     assert train_module._init_runs._cache_size() == inits  # another data model and batch: same init program
+    train_many(config, seeds=[0, 1, 2], progress=False)  # 3 runs (was 2): the padded init program again
+    assert train_module._init_runs._cache_size() == inits
 
 
 @pytest.mark.parametrize(

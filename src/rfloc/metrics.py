@@ -1,13 +1,20 @@
 """Localization metrics of receptive fields (SPEC §4).
 
-Every function is pure `jax.numpy` (the array-only ones jit-compiled) and acts on the last axis of its
-input, so any leading dims (settings, seeds, time, neurons, ...) are handled at once: ``ipr(W)`` of
-weights (H, S, T, K, N) is (H, S, T, K). Positions live on the ring of N sites (i and i + N are the
-same site).
+Every function acts on the last axis of its input, so any leading dims (settings, seeds, time, neurons,
+...) are handled at once: ``ipr(W)`` of weights (H, S, T, K, N) is (H, S, T, K). Positions live on the
+ring of N sites (i and i + N are the same site).
+
+Two paths, one formula: the per-RF metrics are written once against an array namespace ``xp``. A floating
+numpy array (what experiments hold: results come back as numpy) is computed in float64 numpy and returned
+in its own dtype, with no compiled program; anything else (JAX arrays, tracers, lists) runs the same formula
+jit-compiled in float32 JAX. Why: every new input shape (and every eager jnp operation) compiles a program,
+0.1-1.7 s each on 2 cores; the quick reproduction compiled about 50 for these metrics (~6 % of its compile
+time).
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
 from functools import partial
 from typing import NamedTuple
@@ -26,12 +33,41 @@ def _rf(w, name: str = "w") -> jnp.ndarray:
     return w
 
 
-def _scaled(w) -> jnp.ndarray:
+def _host(w) -> bool:
+    """A floating numpy array: the metrics take the numpy path (module docstring)."""
+    return isinstance(w, np.ndarray) and w.dtype.kind == "f"
+
+
+def _on_host(fn, w, **kw):
+    """fn(w64, np, **kw) for a floating numpy w, float results cast back to w's dtype, ints to int32."""
+    if w.ndim < 1 or w.shape[-1] < 1:
+        raise ValueError(f"w must have at least one dim with >= 1 entries (inputs last), got {w.shape}")
+    with np.errstate(invalid="ignore", divide="ignore"):  # w = 0 gives nan, as on the JAX path
+        out = fn(w.astype(np.float64, copy=False), np, **kw)
+
+    def cast(v):
+        v = np.asarray(v)
+        return v.astype(w.dtype) if v.dtype.kind == "f" else v.astype(np.int32)
+
+    return jax.tree.map(cast, out)
+
+
+def _dual(fn):
+    """The public metric of fn(w, xp): numpy path for floating numpy w, else fn jit-compiled with jnp."""
+    jitted = jax.jit(lambda w: fn(_rf(w), jnp))
+
+    @functools.wraps(fn)
+    def metric(w):
+        return _on_host(fn, w) if _host(w) else jitted(w)
+
+    return metric
+
+
+def _scaled(w, xp=jnp):
     """w / max|w| along the last axis: the metrics are scale-free, and this keeps w⁴ from overflowing
     float32 for the huge (still finite) weights of a run about to diverge."""
-    w = _rf(w)
-    top = jnp.max(jnp.abs(w), axis=-1, keepdims=True)
-    return w / jnp.where(top > 0, top, 1.0)
+    top = xp.max(xp.abs(w), axis=-1, keepdims=True)
+    return w / xp.where(top > 0, top, 1.0)
 
 
 def _ring_size(n) -> None:
@@ -40,50 +76,34 @@ def _ring_size(n) -> None:
         raise ValueError(f"n must be a positive integer (number of ring sites), got {n!r}")
 
 
-@jax.jit
-def _ipr_jax(w) -> jnp.ndarray:
-    w2 = _scaled(w) ** 2
-    return jnp.sum(w2**2, axis=-1) / jnp.sum(w2, axis=-1) ** 2
-
-
-def ipr(w):
+@_dual
+def ipr(w, xp):
     """Inverse participation ratio Σw⁴ / (Σw²)² over the last axis, in [1/N, 1] (nan for w = 0).
 
     1 = a single active input, 1/N = weight spread uniformly. For a 2-D RF pass it flattened (n*n,).
-    Dtype-preserving: a floating numpy array is computed in float64 numpy and returned in its own dtype (no
-    compiled program: each new shape would compile one, ~0.3 s apiece, and the experiments' results are
-    numpy); anything else (JAX arrays, tracers, lists) takes the jit-compiled float32 JAX path. Both divide
-    by max|w| first, so huge (still finite) weights do not overflow.
+    Dtype-preserving on numpy input (module docstring). Both paths divide by max|w| first, so huge (still
+    finite) weights do not overflow.
     """
-    if isinstance(w, np.ndarray) and w.dtype.kind == "f":
-        if w.ndim < 1 or w.shape[-1] < 1:
-            raise ValueError(f"w must have at least one dim with >= 1 entries (inputs last), got {w.shape}")
-        w64 = w.astype(np.float64, copy=False)
-        top = np.max(np.abs(w64), axis=-1, keepdims=True)
-        with np.errstate(invalid="ignore"):  # w = 0 gives 0/0 = nan, as on the JAX path
-            w2 = (w64 / np.where(top > 0, top, 1.0)) ** 2
-            return (np.sum(w2**2, axis=-1) / np.sum(w2, axis=-1) ** 2).astype(w.dtype, copy=False)
-    return _ipr_jax(w)
+    w2 = _scaled(w, xp) ** 2
+    return xp.sum(w2**2, axis=-1) / xp.sum(w2, axis=-1) ** 2
 
 
-def _finite_argmax(score, w) -> jnp.ndarray:
+def _finite_argmax(score, w, xp):
     # argmax of NaN data returns an arbitrary site; a diverged RF has no peak, so say so with -1.
-    idx = jnp.argmax(score, axis=-1)
-    return jnp.where(jnp.all(jnp.isfinite(w), axis=-1), idx, -1)
+    idx = xp.argmax(score, axis=-1)
+    return xp.where(xp.all(xp.isfinite(w), axis=-1), idx, -1)
 
 
-@jax.jit
-def peak_index(w) -> jnp.ndarray:
+@_dual
+def peak_index(w, xp):
     """Site of the largest |w_i| over the last axis (int); -1 when w has a non-finite entry."""
-    w = _rf(w)
-    return _finite_argmax(jnp.abs(w), w)
+    return _finite_argmax(xp.abs(w), w, xp)
 
 
-@jax.jit
-def peak_index_signed(w) -> jnp.ndarray:
+@_dual
+def peak_index_signed(w, xp):
     """argmax_i (−w_i): the authors' by-eye peak (the RFs of the paper point downwards); -1 if non-finite."""
-    w = _rf(w)
-    return _finite_argmax(-w, w)
+    return _finite_argmax(-w, w, xp)
 
 
 def peak_index_2d(w, n: int) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -96,62 +116,70 @@ def peak_index_2d(w, n: int) -> tuple[jnp.ndarray, jnp.ndarray]:
     return jnp.where(idx < 0, -1, idx // n), jnp.where(idx < 0, -1, idx % n)
 
 
-def _resultant(w):
-    """Weighted resultant Σ w_i² e^{2πi·i/N} / Σ w_i² as (cos part, sin part, Σw²)."""
-    w2 = _scaled(w) ** 2
+def _resultant(w, xp):
+    """Weighted resultant Σ w_i² e^{2πi·i/N} / Σ w_i² as (cos part, sin part)."""
+    w2 = _scaled(w, xp) ** 2
     n = w2.shape[-1]
-    angle = 2 * jnp.pi * jnp.arange(n, dtype=w2.dtype) / n
-    total = jnp.sum(w2, axis=-1)
-    return jnp.sum(w2 * jnp.cos(angle), axis=-1) / total, jnp.sum(w2 * jnp.sin(angle), axis=-1) / total
+    angle = 2 * np.pi * xp.arange(n, dtype=w2.dtype) / n
+    total = xp.sum(w2, axis=-1)
+    return xp.sum(w2 * xp.cos(angle), axis=-1) / total, xp.sum(w2 * xp.sin(angle), axis=-1) / total
 
 
-@jax.jit
-def circular_peak(w) -> jnp.ndarray:
+@_dual
+def circular_peak(w, xp):
     """Sub-grid peak: circular mean position of the weights w_i² on the ring, a float in [0, N).
 
     Position = N/(2π) · arg Σ w_i² e^{2πi·i/N}; a bump centred on site 0 gives ≈0 (not N/2 as a plain mean).
     """
-    n = jnp.asarray(w).shape[-1]
-    c, s = _resultant(w)
-    pos = jnp.mod(jnp.arctan2(s, c) * n / (2 * jnp.pi), n)
+    n = w.shape[-1]
+    c, s = _resultant(w, xp)
+    pos = xp.mod(xp.arctan2(s, c) * n / (2 * np.pi), n)
     # mod can round a tiny negative angle up to exactly n; that site is 0.
-    return jnp.where(pos >= n, 0.0, pos)
+    return xp.where(pos >= n, 0.0, pos)
 
 
-@jax.jit
-def spatial_width(w) -> jnp.ndarray:
+@_dual
+def spatial_width(w, xp):
     """Circular standard deviation of the weights w_i² on the ring, in sites.
 
     width = N/(2π) · sqrt(−2 ln R), R = |Σ w_i² e^{2πi·i/N}| / Σ w_i² the resultant length; 0 for a one-hot
     RF, ≈σ for a narrow Gaussian bump of w² with standard deviation σ ≪ N, and inf for weight spread evenly
     (R = 0), e.g. a constant RF or a pure sinusoid.
     """
-    w2 = _scaled(w) ** 2
+    w2 = _scaled(w, xp) ** 2
     n = w2.shape[-1]
-    c, s = _resultant(w)
+    c, s = _resultant(w, xp)
     # 1 − R = Σ p_i (1 − cos(θ_i − μ)) = Σ p_i · 2 sin²((θ_i − μ)/2) about the mean direction μ: no
     # cancellation in 1 − R for narrow RFs (float32 would floor the width at ~N·1e-4 sites otherwise).
-    angle = 2 * jnp.pi * jnp.arange(n, dtype=w2.dtype) / n
-    mu = jnp.arctan2(s, c)[..., None]
-    one_minus_r = jnp.sum(w2 * 2 * jnp.sin((angle - mu) / 2) ** 2, axis=-1) / jnp.sum(w2, axis=-1)
-    return n / (2 * jnp.pi) * jnp.sqrt(-2 * jnp.log1p(-jnp.minimum(one_minus_r, 1.0)))
+    angle = 2 * np.pi * xp.arange(n, dtype=w2.dtype) / n
+    mu = xp.arctan2(s, c)[..., None]
+    one_minus_r = xp.sum(w2 * 2 * xp.sin((angle - mu) / 2) ** 2, axis=-1) / xp.sum(w2, axis=-1)
+    return n / (2 * np.pi) * xp.sqrt(-2 * xp.log1p(-xp.minimum(one_minus_r, 1.0)))
 
 
-def ring_distance(i, j, n: int) -> jnp.ndarray:
+def _namespace(*arrays):
+    """numpy when every argument is a numpy array or a Python/numpy number, else jax.numpy."""
+    host = all(isinstance(a, (np.ndarray, np.generic, numbers.Number)) for a in arrays)
+    return np if host else jnp
+
+
+def ring_distance(i, j, n: int):
     """Distance min(d, n − d), d = |i − j| mod n, between positions on a ring of n sites (ints or floats)."""
     _ring_size(n)
-    d = jnp.mod(jnp.abs(jnp.asarray(i) - jnp.asarray(j)), n)
-    return jnp.minimum(d, n - d)
+    xp = _namespace(i, j)
+    d = xp.mod(xp.abs(xp.asarray(i) - xp.asarray(j)), n)
+    return xp.minimum(d, n - d)
 
 
-def peaks_agree(p, q, n: int, tol: float = 1) -> jnp.ndarray:
+def peaks_agree(p, q, n: int, tol: float = 1):
     """True where peaks p and q lie within ±tol sites on the ring of n (tol = 0: exact match).
 
     A missing peak (-1, from a diverged run) agrees with nothing.
     """
     if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or tol < 0:
         raise ValueError(f"tol must be a real number >= 0 (sites), got {tol!r}")
-    p, q = jnp.asarray(p), jnp.asarray(q)
+    xp = _namespace(p, q)
+    p, q = xp.asarray(p), xp.asarray(q)
     return (ring_distance(p, q, n) <= tol) & (p >= 0) & (q >= 0)
 
 
@@ -165,7 +193,39 @@ class SinusoidFit(NamedTuple):
     r2: jnp.ndarray  # 1 − SS_res/SS_tot of the chosen fit
 
 
+def _sinusoid_fit(w, xp, eps) -> SinusoidFit:
+    n = w.shape[-1]
+    top = xp.max(xp.abs(w), axis=-1)
+    top = xp.where(top > 0, top, 1.0)
+    ws = w / top[..., None]  # fit the scale-free shape (no overflow of |X|²), rescale A and c at the end
+    x = xp.fft.rfft(ws, axis=-1)  # (..., N//2 + 1): X_0 .. X_{N//2}
+    f = xp.arange(n // 2 + 1)
+    scale = xp.where((2 * f == n) | (f == 0), 1.0, 2.0).astype(w.dtype)
+    explained = xp.where(f == 0, 0.0, scale * xp.abs(x) ** 2 / n)
+    offset = xp.mean(ws, axis=-1)
+    ss_tot = xp.sum((ws - offset[..., None]) ** 2, axis=-1)
+    # "Constant" up to round-off of the mean: deviations of a few ulps (of the input's dtype) of max|w| are
+    # no signal to fit.
+    flat = ss_tot <= n * (16 * eps) ** 2
+    r2_all = explained / xp.where(flat, 1.0, ss_tot)[..., None]
+    best = xp.argmax(r2_all, axis=-1)
+    xb = xp.take_along_axis(x, best[..., None], axis=-1)[..., 0]
+    r2 = xp.take_along_axis(r2_all, best[..., None], axis=-1)[..., 0]
+    return SinusoidFit(
+        frequency=xp.where(flat, 0, best),
+        phase=xp.where(flat, 0.0, xp.angle(xb)).astype(w.dtype),
+        amplitude=xp.where(flat, 0.0, scale[best] * xp.abs(xb) / n * top).astype(w.dtype),
+        offset=offset * top,
+        r2=xp.where(flat, 1.0, r2).astype(w.dtype),
+    )
+
+
 @jax.jit
+def _sinusoid_fit_jax(w) -> SinusoidFit:
+    w = _rf(w)
+    return _sinusoid_fit(w, jnp, jnp.finfo(w.dtype).eps)
+
+
 def sinusoid_fit(w) -> SinusoidFit:
     """Fit A cos(2πf·i/N + θ) + c by least squares for every integer frequency f, keep the best R².
 
@@ -174,41 +234,21 @@ def sinusoid_fit(w) -> SinusoidFit:
     sin column vanishes, A e^{iθ} = X_f/N (θ ∈ {0, π}) explains |X_f|²/N. f = 0 explains nothing beyond c,
     so it is reported only for a constant RF, which c fits exactly (R² = 1, sklearn's convention).
     """
-    w = _rf(w)
-    n = w.shape[-1]
-    top = jnp.max(jnp.abs(w), axis=-1)
-    top = jnp.where(top > 0, top, 1.0)
-    ws = w / top[..., None]  # fit the scale-free shape (no overflow of |X|²), rescale A and c at the end
-    x = jnp.fft.rfft(ws, axis=-1)  # (..., N//2 + 1): X_0 .. X_{N//2}
-    f = jnp.arange(n // 2 + 1)
-    scale = jnp.where((2 * f == n) | (f == 0), 1.0, 2.0).astype(w.dtype)
-    explained = jnp.where(f == 0, 0.0, scale * jnp.abs(x) ** 2 / n)
-    offset = jnp.mean(ws, axis=-1)
-    ss_tot = jnp.sum((ws - offset[..., None]) ** 2, axis=-1)
-    # "Constant" up to round-off of the mean: deviations of a few ulps of max|w| are no signal to fit.
-    flat = ss_tot <= n * (16 * jnp.finfo(w.dtype).eps) ** 2
-    r2_all = explained / jnp.where(flat, 1.0, ss_tot)[..., None]
-    best = jnp.argmax(r2_all, axis=-1)
-    xb = jnp.take_along_axis(x, best[..., None], axis=-1)[..., 0]
-    r2 = jnp.take_along_axis(r2_all, best[..., None], axis=-1)[..., 0]
-    return SinusoidFit(
-        frequency=jnp.where(flat, 0, best),
-        phase=jnp.where(flat, 0.0, jnp.angle(xb)).astype(w.dtype),
-        amplitude=jnp.where(flat, 0.0, scale[best] * jnp.abs(xb) / n * top).astype(w.dtype),
-        offset=offset * top,
-        r2=jnp.where(flat, 1.0, r2).astype(w.dtype),
-    )
+    if _host(w):
+        return _on_host(_sinusoid_fit, w, eps=np.finfo(w.dtype).eps)
+    return _sinusoid_fit_jax(w)
 
 
-def sinusoid(fit: SinusoidFit, n: int, positions=None) -> jnp.ndarray:
+def sinusoid(fit: SinusoidFit, n: int, positions=None):
     """Evaluate a fit on the ring of n sites: A cos(2πf·i/n + θ) + c at `positions` (default 0..n−1).
 
     Output (..., P) with leading dims those of the fit; positions may be fractional for a smooth curve.
     """
     _ring_size(n)
-    i = jnp.arange(n) if positions is None else jnp.asarray(positions)
-    f, th, a, c = (jnp.asarray(v)[..., None] for v in (fit.frequency, fit.phase, fit.amplitude, fit.offset))
-    return a * jnp.cos(2 * jnp.pi * f * i / n + th) + c
+    xp = _namespace(*fit[:4], *(() if positions is None else (positions,)))
+    i = xp.arange(n) if positions is None else xp.asarray(positions)
+    f, th, a, c = (xp.asarray(v)[..., None] for v in (fit.frequency, fit.phase, fit.amplitude, fit.offset))
+    return a * xp.cos(2 * np.pi * f * i / n + th) + c
 
 
 @partial(jax.jit, static_argnames="axis")
@@ -379,17 +419,17 @@ def gabor_fit(w, n: int, iters: int = 40) -> GaborFit:
     iters = int(iters)
     if iters < 0:
         raise ValueError(f"iters must be an integer >= 0, got {iters}")
-    w = _rf(w)
-    if w.shape[-1] != n * n:
-        raise ValueError(f"w must have n*n = {n * n} inputs on its last axis for n = {n}, got {w.shape[-1]}")
+    w = np.asarray(w)
+    if w.ndim < 1 or w.shape[-1] != n * n:
+        raise ValueError(f"w must have n*n = {n * n} inputs on its last axis for n = {n}, got {w.shape}")
     lead = w.shape[:-1]
-    flat = w.reshape(-1, n * n).astype(jnp.float32)
+    flat = w.reshape(-1, n * n).astype(np.float32)
     count = flat.shape[0]
     # pad the batch to a multiple of 128 RFs: one compiled program serves every batch size up to it
-    padded = jnp.zeros((max(128, -(-count // 128) * 128), n * n), jnp.float32).at[:count].set(flat)
-    padded = padded.at[count:, 0].set(1.0)
-    outs = _gabor_fit_flat(padded, n, iters)
-    r2, x0, y0, th, su, sv, f, a, b, top = (v[:count] for v in outs)
+    padded = np.zeros((max(128, -(-count // 128) * 128), n * n), np.float32)
+    padded[:count] = flat
+    padded[count:, 0] = 1.0
+    r2, x0, y0, th, su, sv, f, a, b, top = (np.asarray(v)[:count] for v in _gabor_fit_flat(padded, n, iters))
     out = GaborFit(
         r2=r2,
         x0=x0,
@@ -398,8 +438,8 @@ def gabor_fit(w, n: int, iters: int = 40) -> GaborFit:
         sigma_u=su,
         sigma_v=sv,
         frequency=f,
-        phase=jnp.arctan2(-b, a),
-        amplitude=jnp.sqrt(a**2 + b**2) * top,
+        phase=np.arctan2(-b, a),
+        amplitude=np.sqrt(a**2 + b**2) * top,
     )
     return GaborFit(*(v.reshape(lead) for v in out))
 
@@ -425,29 +465,31 @@ class FourierMode(NamedTuple):
     share: jnp.ndarray  # in [0, 1]: power of that frequency / ‖w‖²
 
 
-@jax.jit
-def fourier_power(w) -> jnp.ndarray:
+def _fourier_power(w, xp):
     """Share of ‖w‖² in each ring frequency f = 0..N//2 (..., N//2 + 1); the shares sum to 1.
 
     Parseval: ‖w‖² = (|X_0|² + 2Σ_{0<f<N/2}|X_f|² + |X_{N/2}|²)/N with X = DFT(w); f and N − f are one
     frequency (a real cosine or sine), and f = 0 (the mean) counts like any other, so a flat RF has share 1
     at f = 0 — a fit that removes the mean first cannot see it.
     """
-    w = _scaled(w)
+    w = _scaled(w, xp)
     n = w.shape[-1]
-    f = jnp.arange(n // 2 + 1)
-    weight = jnp.where((f == 0) | (2 * f == n), 1.0, 2.0).astype(w.dtype)
-    power = weight * jnp.abs(jnp.fft.rfft(w, axis=-1)) ** 2
-    return power / jnp.sum(power, axis=-1, keepdims=True)
+    f = xp.arange(n // 2 + 1)
+    weight = xp.where((f == 0) | (2 * f == n), 1.0, 2.0).astype(w.dtype)
+    power = weight * xp.abs(xp.fft.rfft(w, axis=-1)) ** 2
+    return power / xp.sum(power, axis=-1, keepdims=True)
 
 
-@jax.jit
-def fourier_mode(w) -> FourierMode:
+fourier_power = _dual(_fourier_power)
+
+
+@_dual
+def fourier_mode(w, xp) -> FourierMode:
     """The frequency f (0 included) holding the largest share of ‖w‖², and that share.
 
     A pure cosine of frequency f (or a constant, f = 0) has share 1; a one-hot RF spreads ‖w‖² evenly,
     2/N per frequency 0 < f < N/2.
     """
-    power = fourier_power(w)
-    best = jnp.argmax(power, axis=-1)
-    return FourierMode(best, jnp.take_along_axis(power, best[..., None], axis=-1)[..., 0])
+    power = _fourier_power(w, xp)
+    best = xp.argmax(power, axis=-1)
+    return FourierMode(best, xp.take_along_axis(power, best[..., None], axis=-1)[..., 0])

@@ -177,7 +177,7 @@ def gaussian_surrogate(key, mean, cov, num: int) -> jax.Array:
     (negative round-off eigenvalues of cov clipped to 0)."""
     root = _psd_root(np.asarray(cov, np.float64))
     eps = jax.random.normal(key, (num, root.shape[0]), jnp.float32)
-    return jnp.asarray(mean, jnp.float32) + eps @ jnp.asarray(root.T, jnp.float32)
+    return np.asarray(mean, np.float32) + eps @ np.asarray(root.T, np.float32)
 
 
 def _psd_root(cov: np.ndarray) -> np.ndarray:

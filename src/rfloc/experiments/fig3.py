@@ -119,7 +119,7 @@ def run(cfg: dict) -> xr.Dataset:
         out["sim"].append(sim)
         for kind in ("cubic", "exact"):
             out[f"ode_{kind}"].append(np.asarray(effective_dynamics(data, sim[0], times, phi=kind).weights))
-        out["phi"].append(np.asarray(amplifier(data.marginal, a)))
+        out["phi"].append(amplifier(data.marginal, a, xp=np))
         out["phi_cubic"].append(np.asarray(cubic_amplifier(kappa, a)))
         out["kappa"].append(kappa)
         x, _ = data.sample(jax.random.key(100 + i), 20_000)

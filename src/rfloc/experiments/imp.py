@@ -142,7 +142,7 @@ def _gaussian_clone(model, key, num: int):
     for label in (0, 1):
         lam, vec = np.linalg.eigh(model.class_covariance(label))
         roots.append((vec * np.sqrt(np.clip(lam, 0.0, None))) @ vec.T)
-    roots = jnp.asarray(np.stack(roots), jnp.float32)
+    roots = np.stack(roots).astype(np.float32)
     key_y, key_x = jax.random.split(key)
     y = sample_labels(key_y, num, model.class_proportion, model.balanced)
     eps = jax.random.normal(key_x, (num, model.n_inputs), jnp.float32)

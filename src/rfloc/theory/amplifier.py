@@ -245,8 +245,8 @@ def _phi_user(fn: Callable) -> Callable:
 def _quadrature_params(marginal: Marginal):
     points, weights = quadrature_law(marginal)
     return (
-        jnp.asarray(points, jnp.float32),
-        jnp.asarray(weights, jnp.float32),
+        np.asarray(points, np.float32),
+        np.asarray(weights, np.float32),
         float(marginal.mean_abs),
     )
 
@@ -266,7 +266,7 @@ def select_amplifier(marginal: Marginal, phi) -> tuple[Callable, object, str]:
     if phi == "cubic":
         kappa = marginal.kurtosis
         cubic_amplifier(kappa, 0.0)  # validates κ (finite) before any compute
-        return _phi_cubic, jnp.float32(kappa), "cubic"
+        return _phi_cubic, np.float32(kappa), "cubic"
     if phi == "gaussian":
         return _phi_gaussian, None, "gaussian"
     raise ValueError(f"phi must be one of {PHI_NAMES} or a callable a -> phi(a), got {phi!r}")

@@ -26,8 +26,8 @@ def workers_for(rows: int) -> int:
 
 def split_rows(run: Callable, *arrays, workers: int):
     """run(*chunk) on equal chunks of the leading axis of every leaf of ``arrays``, one thread each, the
-    outputs' leading axes concatenated: equal to run(*arrays) for row-independent ``run``. workers = 1 calls
-    run(*arrays) directly."""
+    outputs' leading axes concatenated (as numpy arrays): equal to run(*arrays) for row-independent ``run``.
+    workers = 1 calls run(*arrays) directly."""
     rows = jax.tree.leaves(arrays)[0].shape[0]
     if workers <= 1 or rows < 2:
         return run(*arrays)
@@ -39,9 +39,17 @@ def split_rows(run: Callable, *arrays, workers: int):
     def chunk(i):
         if len(allowed) >= workers:
             os.sched_setaffinity(0, {allowed[i]})  # this pool thread only; it ends with the call
-        part = jax.tree.map(lambda a: a[idx[i]], arrays)
+        part = jax.tree.map(lambda a: _take(a, idx[i]), arrays)
         return jax.block_until_ready(run(*part))
 
     with ThreadPoolExecutor(workers) as pool:
         parts = list(pool.map(chunk, range(workers)))
-    return jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=0)[:rows], *parts)
+    return jax.tree.map(lambda *xs: np.concatenate([np.asarray(x) for x in xs], axis=0)[:rows], *parts)
+
+
+def _take(a, rows: np.ndarray):
+    """a[rows] indexed on the host: JAX indexing would compile a gather program for every shape."""
+    if jnp.issubdtype(a.dtype, jax.dtypes.prng_key):
+        data = np.asarray(jax.random.key_data(a))[rows]
+        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(a))
+    return np.asarray(a)[rows]

@@ -331,7 +331,7 @@ def effective_dynamics(
         scale, decay = 1.0, 0.5 * (s0 + s1)
     else:
         scale, decay = p, (1 - p) * s0 + p * s1
-    f32 = partial(jnp.asarray, dtype=jnp.float32)
+    f32 = partial(np.asarray, dtype=np.float32)  # on the host: jnp.asarray would compile a conversion
     group = _seed_group(term, w0.shape[0], mc_samples)
     if integrator == "ode":
         ys, nsteps = _on_all_cores(

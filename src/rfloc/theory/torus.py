@@ -148,14 +148,12 @@ def torus_dynamics(
     p = float(model.class_proportion)
     decay = (1 - p) * s0 + p * s1
     if integrator == "ode":
-        times = jnp.asarray(lr * np.arange(records + 1) * (steps // records), jnp.float32)
-        return np.asarray(_ode_seeds(term, jnp.asarray(w0), times, jnp.float32(p), decay))
+        times = np.asarray(lr * np.arange(records + 1) * (steps // records), np.float32)
+        return np.asarray(_ode_seeds(term, w0, times, np.float32(p), decay))
     key = jax.random.key(0) if key is None else key
     keys = jax.random.split(key, w0.shape[0])
     return np.asarray(
-        _map_seeds(
-            term, jnp.asarray(w0), jnp.float32(p), decay, jnp.float32(lr), keys, steps // records, records
-        )
+        _map_seeds(term, w0, np.float32(p), decay, np.float32(lr), keys, steps // records, records)
     )
 
 
