@@ -95,6 +95,9 @@ def test_peak_index_2d():
     img[3, 1] = -4.0
     row, col = metrics.peak_index_2d(img.ravel(), n)
     assert (int(row), int(col)) == (3, 1)
+    assert isinstance(row, np.ndarray)  # numpy in, numpy path (no compiled program)
+    row, col = metrics.peak_index_2d(jax.numpy.asarray(img.ravel()), n)
+    assert (int(row), int(col)) == (3, 1)
     with pytest.raises(ValueError, match="n\\*n"):
         metrics.peak_index_2d(img.ravel(), 4)
 

@@ -24,10 +24,14 @@ import jax.numpy as jnp
 import numpy as np
 
 
+def _check_rf_shape(shape: tuple, name: str = "w") -> None:
+    if len(shape) < 1 or shape[-1] < 1:
+        raise ValueError(f"{name} must have at least one dim with >= 1 entries (inputs last), got {shape}")
+
+
 def _rf(w, name: str = "w") -> jnp.ndarray:
     w = jnp.asarray(w)
-    if w.ndim < 1 or w.shape[-1] < 1:
-        raise ValueError(f"{name} must have at least one dim with >= 1 entries (inputs last), got {w.shape}")
+    _check_rf_shape(w.shape, name)
     if not jnp.issubdtype(w.dtype, jnp.floating):
         w = w.astype(jnp.float32)
     return w
@@ -40,8 +44,7 @@ def _host(w) -> bool:
 
 def _on_host(fn, w, **kw):
     """fn(w64, np, **kw) for a floating numpy w, float results cast back to w's dtype, ints to int32."""
-    if w.ndim < 1 or w.shape[-1] < 1:
-        raise ValueError(f"w must have at least one dim with >= 1 entries (inputs last), got {w.shape}")
+    _check_rf_shape(w.shape)
     with np.errstate(invalid="ignore", divide="ignore"):  # w = 0 gives nan, as on the JAX path
         out = fn(w.astype(np.float64, copy=False), np, **kw)
 
@@ -109,11 +112,15 @@ def peak_index_signed(w, xp):
 def peak_index_2d(w, n: int) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(row, col) of the largest |w| of a 2-D RF flattened row-major to (..., n*n); (-1, -1) if non-finite."""
     _ring_size(n)
-    w = _rf(w)
+    if _host(w):  # keep numpy input on the numpy path of peak_index
+        _check_rf_shape(w.shape)
+    else:
+        w = _rf(w)
     if w.shape[-1] != n * n:
         raise ValueError(f"w must have n*n = {n * n} inputs on its last axis for n = {n}, got {w.shape[-1]}")
     idx = peak_index(w)
-    return jnp.where(idx < 0, -1, idx // n), jnp.where(idx < 0, -1, idx % n)
+    xp = _namespace(idx)
+    return xp.where(idx < 0, -1, idx // n), xp.where(idx < 0, -1, idx % n)
 
 
 def _resultant(w, xp):
