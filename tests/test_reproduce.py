@@ -215,3 +215,24 @@ def test_jobs_start_longest_first():
     # an experiment without a measurement starts first: it may be long
     order = runner.longest_first(["fig2", "unmeasured", "fig5_networks"])
     assert order == ["unmeasured", "fig5_networks", "fig2"]
+
+
+def test_quick_runs_compile_at_o1_and_the_flags_are_restored(monkeypatch, tmp_path):
+    from rfloc.cli import reproduce
+
+    assert reproduce.quick_xla_flags("") == reproduce.QUICK_XLA_FLAG
+    assert reproduce.quick_xla_flags("--a=1") == f"--a=1 {reproduce.QUICK_XLA_FLAG}"
+    mine = "--xla_backend_optimization_level=2"  # the user's level stands
+    assert reproduce.quick_xla_flags(mine) == mine
+
+    seen = []
+    monkeypatch.setattr(reproduce, "_run", lambda *a: seen.append(reproduce.os.environ.get("XLA_FLAGS")) or 0)
+    monkeypatch.setenv("XLA_FLAGS", "--a=1")
+    common = ["fig2", "--out", str(tmp_path), "--compile-cache", "None"]
+    assert main(["reproduce", "--quick", *common]) == 0
+    assert main(["reproduce", *common]) == 0
+    assert seen == [f"--a=1 {reproduce.QUICK_XLA_FLAG}", "--a=1"]
+    assert reproduce.os.environ["XLA_FLAGS"] == "--a=1"
+    monkeypatch.delenv("XLA_FLAGS")
+    assert main(["reproduce", "--quick", *common]) == 0
+    assert seen[-1] == reproduce.QUICK_XLA_FLAG and "XLA_FLAGS" not in reproduce.os.environ
