@@ -67,3 +67,26 @@ def test_bad_shapes_are_rejected():
     with pytest.raises(ValueError, match="square"):
         plot.plot_covariance(ax, np.zeros((2, 3)))
     plt.close(fig)
+
+
+def test_rf_mosaic_tiles_each_rf_on_its_own_scale(tmp_path, rng):
+    n, k = 3, 5
+    W = rng.normal(size=(k, n * n)) * np.arange(1, k + 1)[:, None]  # very different amplitudes
+    W[2] = 0.0  # a dead RF stays 0, not NaN
+    image = plot.rf_mosaic(W, n, ncols=3, gap=1)
+    assert image.shape == (2 * 4 - 1, 3 * 4 - 1)
+    for j in range(k):
+        r, c = divmod(j, 3)
+        tile = image[4 * r : 4 * r + n, 4 * c : 4 * c + n]
+        scale = np.abs(W[j]).max() or 1.0
+        np.testing.assert_allclose(tile, W[j].reshape(n, n) / scale)
+    assert np.all(np.isnan(image[3])) and np.all(np.isnan(image[:, 3]))  # the gaps
+    assert np.all(np.isnan(image[4:, 8:]))  # the unused sixth cell
+    assert plot.rf_mosaic(W, n).shape == (2 * 4 - 1, 3 * 4 - 1)  # ncols = ceil(sqrt(5)) = 3
+    with pytest.raises(ValueError, match="n must satisfy"):
+        plot.rf_mosaic(W, 4)
+    with pytest.raises(ValueError, match="ncols must be >= 1"):
+        plot.rf_mosaic(W, n, ncols=0)
+    fig, ax = plt.subplots()
+    assert plot.plot_rf_mosaic(ax, W, n, ncols=3) is ax and len(ax.images) == 1
+    assert_png(plot.save_figure(fig, tmp_path / "mosaic.png"))

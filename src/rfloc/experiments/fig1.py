@@ -185,14 +185,14 @@ def run(cfg: dict) -> xr.Dataset:
 def plot(ds: xr.Dataset, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
-    from rfloc.plot import plot_rf_grid, save_figure
+    from rfloc.plot import plot_rf_mosaic, save_figure
 
     n = int(ds.attrs["n"])
-    fig = plt.figure(figsize=(14, 6))
-    for sub, d in zip(fig.subfigures(1, len(ds.data)), ds.data.values, strict=True):
+    fig, axes = plt.subplots(1, len(ds.data), figsize=(14, 6), squeeze=False)
+    for ax, d in zip(axes[0], ds.data.values, strict=True):
         ipr = ds.ipr.sel(data=d).isel(step=-1).values
-        plot_rf_grid(sub, ds.final_w.sel(data=d).values, n=n, ncols=5)
-        sub.suptitle(f"NLGP g = {float(ds.gain.sel(data=d)):g} ({d}): median 2-D IPR {np.median(ipr):.4f}")
+        plot_rf_mosaic(ax, ds.final_w.sel(data=d).values, n=n, ncols=5)
+        ax.set_title(f"NLGP g = {float(ds.gain.sel(data=d)):g} ({d}): median 2-D IPR {np.median(ipr):.4f}")
     files = [save_figure(fig, Path(out) / "fig1_rfs_2d.png")]
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -210,16 +210,16 @@ def plot(ds: xr.Dataset, out: Path) -> list[Path]:
     files.append(save_figure(fig, Path(out) / "fig1_ipr.png"))
 
     if "ica_filters" in ds:
-        fig = plt.figure(figsize=(14, 6))
-        for sub, j in zip(fig.subfigures(1, ds.sizes["panel"]), range(ds.sizes["panel"]), strict=True):
+        fig, axes = plt.subplots(1, ds.sizes["panel"], figsize=(14, 6), squeeze=False)
+        for ax, j in zip(axes[0], range(ds.sizes["panel"]), strict=True):
             pn, c = int(ds.panel_n[j]), int(ds.panel_components[j])
             ipr = ds.ica_ipr.isel(panel=j).values[:c]
             order = np.argsort(ipr)[::-1][:20]  # the 20 most localized filters, like the paper's panel
-            plot_rf_grid(sub, ds.ica_filters.isel(panel=j).values[order, : pn * pn], n=pn, ncols=5)
+            plot_rf_mosaic(ax, ds.ica_filters.isel(panel=j).values[order, : pn * pn], n=pn, ncols=5)
             xi = ds.panel_xi.isel(panel=j).values
-            sub.suptitle(
-                f"FastICA {pn}x{pn}, xi = ({xi[0]:g}, {xi[1]:g}), C = {c}: top 20 of {c} by IPR; "
-                f"median IPR {np.median(ipr):.3f}"
+            ax.set_title(
+                f"FastICA {pn}x{pn}, xi = ({xi[0]:g}, {xi[1]:g}), C = {c}\n"
+                f"top 20 of {c} by IPR; median IPR {np.median(ipr):.3f}"
             )
         files.append(save_figure(fig, Path(out) / "fig1_ica_2d.png"))
     return files

@@ -417,7 +417,7 @@ def check(ds: xr.Dataset) -> list[Claim]:
 def plot(ds: xr.Dataset, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
-    from rfloc.plot import plot_rf_2d, save_figure
+    from rfloc.plot import plot_rf_mosaic, save_figure
 
     out = Path(out)
     n = int(ds.attrs["n"])
@@ -433,11 +433,7 @@ def plot(ds: xr.Dataset, out: Path) -> list[Path]:
             if not len(keep):
                 continue
             order = keep[np.argsort(-ipr[keep])][:16]
-            sub = ax.inset_axes([0, 0, 1, 0.9])
-            sub.axis("off")
-            for k, idx in enumerate(order):
-                cell = sub.inset_axes([(k % 8) / 8, 1 - (k // 8 + 1) / 2, 0.95 / 8, 0.95 / 2])
-                plot_rf_2d(cell, w[idx], n)
+            plot_rf_mosaic(ax, w[order], n, ncols=8)
             ax.set_title(
                 f"{LABELS[method]} - {source}: top {len(order)} by IPR (median {np.nanmedian(ipr):.3f})",
                 fontsize=9,
