@@ -217,13 +217,14 @@ def test_jobs_start_longest_first():
     assert order == ["unmeasured", "fig5_networks", "fig2"]
 
 
-def test_quick_runs_compile_at_o1_and_the_flags_are_restored(monkeypatch, tmp_path):
+def test_quick_runs_compile_fast_and_the_flags_are_restored(monkeypatch, tmp_path):
     from rfloc.cli import reproduce
 
-    assert reproduce.quick_xla_flags("") == reproduce.QUICK_XLA_FLAG
-    assert reproduce.quick_xla_flags("--a=1") == f"--a=1 {reproduce.QUICK_XLA_FLAG}"
-    mine = "--xla_backend_optimization_level=2"  # the user's level stands
-    assert reproduce.quick_xla_flags(mine) == mine
+    quick = " ".join(reproduce.QUICK_XLA_FLAGS)
+    assert reproduce.quick_xla_flags("") == quick
+    assert reproduce.quick_xla_flags("--a=1") == f"--a=1 {quick}"
+    mine = "--xla_backend_optimization_level=2"  # the user's setting stands, the other flag is added
+    assert reproduce.quick_xla_flags(mine) == f"{mine} {reproduce.QUICK_XLA_FLAGS[1]}"
 
     seen = []
     monkeypatch.setattr(reproduce, "_run", lambda *a: seen.append(reproduce.os.environ.get("XLA_FLAGS")) or 0)
@@ -231,8 +232,8 @@ def test_quick_runs_compile_at_o1_and_the_flags_are_restored(monkeypatch, tmp_pa
     common = ["fig2", "--out", str(tmp_path), "--compile-cache", "None"]
     assert main(["reproduce", "--quick", *common]) == 0
     assert main(["reproduce", *common]) == 0
-    assert seen == [f"--a=1 {reproduce.QUICK_XLA_FLAG}", "--a=1"]
+    assert seen == [f"--a=1 {quick}", "--a=1"]
     assert reproduce.os.environ["XLA_FLAGS"] == "--a=1"
     monkeypatch.delenv("XLA_FLAGS")
     assert main(["reproduce", "--quick", *common]) == 0
-    assert seen[-1] == reproduce.QUICK_XLA_FLAG and "XLA_FLAGS" not in reproduce.os.environ
+    assert seen[-1] == quick and "XLA_FLAGS" not in reproduce.os.environ
