@@ -5,8 +5,19 @@ entrywise mean of n i.i.d. products, SE = sd(product)/√n. With ~10³ entries c
 band keeps the family-wise false-alarm rate below 1e-5 (Gaussian tail 2e-9 per entry).
 """
 
+import os
+
 import numpy as np
 import pytest
+
+from rfloc.cli.reproduce import quick_xla_flags
+
+# The suite compiles hundreds of small programs and runs each briefly, so it compiles for speed like
+# `rfloc reproduce --quick` (LLVM -O1, XLA:CPU's older fusion emitters): measured on 2 cores,
+# test_theory_dynamics + test_train 160 -> 115 s. Set before any computation starts the backend (XLA reads
+# the flags then); the numbers checked are the same maths, compiled differently. `make reproduce` and
+# `rfloc bench` run XLA's defaults.
+os.environ["XLA_FLAGS"] = quick_xla_flags(os.environ.get("XLA_FLAGS", ""))
 
 Z = 6.0
 

@@ -447,14 +447,16 @@ def xla_flags(threads: int) -> str:
 @contextlib.contextmanager
 def local_cluster(workers: int, threads_per_worker: int = 1):
     """A Dask LocalCluster of ``workers`` spawned worker processes, each running one job at a time with
-    ``threads_per_worker`` XLA threads; yields a connected Client. Worker processes live for the whole
-    sweep, so each compiles a program once and reuses it for every later job of the same shapes."""
+    ``threads_per_worker`` XLA threads and this process's other XLA_FLAGS; yields a connected Client.
+    Worker processes live for the whole sweep, so each compiles a program once and reuses it for every
+    later job of the same shapes."""
     import dask
     from distributed import Client, LocalCluster
 
     workers = integer("workers", workers, minimum=1)
-    flags = xla_flags(threads_per_worker)
     saved = os.environ.get("XLA_FLAGS")
+    # Workers get this process's flags (e.g. the quick profile's compile settings) plus the thread limit.
+    flags = " ".join(filter(None, [saved, xla_flags(threads_per_worker)]))
     settings = {
         "distributed.worker.multiprocessing-method": "spawn",  # fork after JAX started can deadlock
         "distributed.nanny.pre-spawn-environ.XLA_FLAGS": flags,  # read by XLA at start-up only
