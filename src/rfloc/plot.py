@@ -121,9 +121,9 @@ def rf_mosaic(W, n: int | None = None, ncols: int | None = None, gap: int = 1) -
     nrows = -(-k // ncols)
     scale = np.nanmax(np.abs(W), axis=1, initial=0.0, where=np.isfinite(W))
     tiles = W / np.where(scale > 0, scale, 1.0)[:, None]
-    cells = np.full((nrows * ncols, n + gap, n + gap), np.nan)
-    cells[:k, :n, :n] = tiles.reshape(k, n, n)
     side = n + gap
+    cells = np.full((nrows * ncols, side, side), np.nan)
+    cells[:k, :n, :n] = tiles.reshape(k, n, n)
     image = cells.reshape(nrows, ncols, side, side).transpose(0, 2, 1, 3).reshape(nrows * side, ncols * side)
     return image[: nrows * side - gap, : ncols * side - gap]
 

@@ -445,6 +445,22 @@ def xla_flags(threads: int) -> str:
 
 
 @contextlib.contextmanager
+def xla_flags_set(flags: str):
+    """XLA_FLAGS = flags inside the block, restored after (removed if it was unset). XLA reads them when a
+    process's backend starts (its first computation), so they apply only to a process that has not computed
+    yet, or to processes started inside the block."""
+    saved = os.environ.get("XLA_FLAGS")
+    os.environ["XLA_FLAGS"] = flags
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("XLA_FLAGS", None)
+        else:
+            os.environ["XLA_FLAGS"] = saved
+
+
+@contextlib.contextmanager
 def local_cluster(workers: int, threads_per_worker: int = 1):
     """A Dask LocalCluster of ``workers`` spawned worker processes, each running one job at a time with
     ``threads_per_worker`` XLA threads and this process's other XLA_FLAGS; yields a connected Client.
@@ -461,22 +477,16 @@ def local_cluster(workers: int, threads_per_worker: int = 1):
         "distributed.worker.multiprocessing-method": "spawn",  # fork after JAX started can deadlock
         "distributed.nanny.pre-spawn-environ.XLA_FLAGS": flags,  # read by XLA at start-up only
     }
-    try:
-        with dask.config.set(settings):
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-    finally:
-        # The nanny sets pre-spawn variables in this process too; restore ours (XLA reads them at start-up
-        # only, so this process is unaffected either way).
-        if saved is None:
-            os.environ.pop("XLA_FLAGS", None)
-        else:
-            os.environ["XLA_FLAGS"] = saved
+    # The nanny sets pre-spawn variables in this process too; xla_flags_set restores ours after (XLA reads
+    # them at start-up only, so this process is unaffected either way).
+    with xla_flags_set(flags), dask.config.set(settings):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
     try:
         with Client(cluster) as client:
             yield client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -76,21 +75,6 @@ def quick_xla_flags(flags: str) -> str:
     return " ".join([flags, *extra]).strip()
 
 
-@contextlib.contextmanager
-def xla_flags_set(flags: str):
-    """XLA_FLAGS = flags inside the block, restored after. XLA reads them when the backend starts (the first
-    computation), so they apply only to a process that has not computed yet."""
-    saved = os.environ.get("XLA_FLAGS")
-    os.environ["XLA_FLAGS"] = flags
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("XLA_FLAGS", None)
-        else:
-            os.environ["XLA_FLAGS"] = saved
-
-
 def main(argv) -> int:
     args = parse(Reproduce, argv, "rfloc reproduce", DESCRIPTION)
     from rfloc import experiments
@@ -115,7 +99,7 @@ def main(argv) -> int:
         raise ValueError(f"workers must be >= 1, got {args.workers}")
 
     from rfloc.experiments.runner import IN_PROCESS_THREADS
-    from rfloc.sweep import executor_name
+    from rfloc.sweep import executor_name, xla_flags_set
 
     if args.compile_cache is not None:
         enable_compile_cache(args.compile_cache.expanduser())
