@@ -2,6 +2,7 @@
 
 import html
 import re
+import shutil
 import types
 
 import numpy as np
@@ -34,13 +35,22 @@ def test_quick_reproduction_writes_complete_report(tmp_path):
     assert "## Environment" in md and "jax" in md
 
 
-def test_cached_result_is_loaded_not_recomputed(tmp_path):
-    first = run_experiment("fig2", tmp_path, quick=True)
-    stored = sorted((tmp_path / "data").glob("*.nc"))
-    again = run_experiment("fig2", tmp_path, quick=True)
+def test_cached_result_is_loaded_not_recomputed_and_figures_drawn_apart_are_the_same(tmp_path):
+    here, apart = tmp_path / "here", tmp_path / "apart"
+    first = run_experiment("fig2", here, quick=True)
+    stored = sorted((here / "data").glob("*.nc"))
+    again = run_experiment("fig2", here, quick=True)
     assert not first.cached and again.cached
-    assert sorted((tmp_path / "data").glob("*.nc")) == stored
+    assert sorted((here / "data").glob("*.nc")) == stored
     assert [c.measured for c in again.claims] == [c.measured for c in first.claims]
+
+    # draw_apart (the CLI's choice) draws in a spawned process: the same files, bytes and claims.
+    shutil.copytree(here / "data", apart / "data")
+    (drawn,) = runner.run_experiments(["fig2"], apart, quick=True, draw_apart=True)
+    assert drawn.cached and [c.measured for c in drawn.claims] == [c.measured for c in first.claims]
+    assert [p.name for p in drawn.figures] == [p.name for p in first.figures] != []
+    for a, b in zip(first.figures, drawn.figures, strict=True):
+        assert b.parent == apart / "figures" and a.read_bytes() == b.read_bytes()
 
 
 def test_list_and_unknown_experiment(capsys, tmp_path):
@@ -100,6 +110,9 @@ def fakes(monkeypatch):
     monkeypatch.setattr(experiments, "get", get)
     monkeypatch.setattr(experiments, "available", lambda: list(mods))
     monkeypatch.setattr(runner, "get", get)
+    # The fakes exist only in this process, so their (empty) figures are drawn here, not in a spawned one.
+    drawing = runner._drawing
+    monkeypatch.setattr(runner, "_drawing", lambda apart, names: drawing(False, names))
     return mods
 
 

@@ -126,6 +126,7 @@ def _run(args: Reproduce, names: list[str], profile: str, executor: str) -> int:
         force=args.force,
         workers=args.workers,
         scheduler=args.scheduler,
+        draw_apart=True,
     )
     bar = tqdm(
         total=len(names),
