@@ -160,3 +160,32 @@ def test_image_patches_invalid(kwargs, name):
 
     with pytest.raises(ValueError, match="^" + re.escape(name) + " "):
         ImagePatches(**{"pool": 1000, **kwargs})
+
+
+def test_pixels_and_pools_are_program_arguments_not_constants(monkeypatch):
+    """The image arrays (BUFFERS) enter the sampler's and the trainer's compiled programs as arguments: a
+    closed-over array is embedded as a constant (the program text then holds its bytes)."""
+    from rfloc import train
+    from rfloc.data import ImagePatches, base
+    from rfloc.nn import NetConfig
+
+    model = ImagePatches(n=4, images=("camera", "china"), pool=20_000)
+    pool_bytes = sum(p.nbytes for p in model._pools)
+    key = jax.random.key(0)
+    program = base._sample_static.lower(model, model.buffers(), key, 8).as_text()
+    assert len(program) < pool_bytes / 10
+    images = NaturalImages(n=4, images=("camera", "china"))
+    program = base._sample_static.lower(images, images.buffers(), key, 8).as_text()
+    assert len(program) < images._pixels.nbytes / 10
+    x, _ = model.sample(key, 8)  # the buffers read are the model's own: same draw as without them
+    x_own, _ = base._body(model, key, 8)
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(x_own))
+
+    calls = []
+    advance = train._advance
+    monkeypatch.setattr(train, "_advance", lambda *a: calls.append(a) or advance(*a))
+    config = train.TrainConfig(
+        data=model, net=NetConfig(kind="simplenet", width=2), steps=2, eval_every=1, batch_size=4
+    )
+    train.train_many(config, seeds=[0], progress=False)
+    assert len(advance.lower(*calls[0]).as_text()) < pool_bytes / 10

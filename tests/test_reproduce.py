@@ -107,12 +107,16 @@ def fakes(monkeypatch):
             raise ValueError(f"experiment must be one of {sorted(mods)}, got {name!r}")
         return mods[name]
 
-    monkeypatch.setattr(experiments, "get", get)
+    def checked_name(name):
+        return get(name).NAME
+
+    for module in (experiments, runner):
+        monkeypatch.setattr(module, "get", get)
+        monkeypatch.setattr(module, "checked_name", checked_name)
     monkeypatch.setattr(experiments, "available", lambda: list(mods))
-    monkeypatch.setattr(runner, "get", get)
     # The fakes exist only in this process, so their (empty) figures are drawn here, not in a spawned one.
     drawing = runner._drawing
-    monkeypatch.setattr(runner, "_drawing", lambda apart, names: drawing(False, names))
+    monkeypatch.setattr(runner, "_drawing", lambda apart: drawing(False))
     return mods
 
 

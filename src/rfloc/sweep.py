@@ -18,11 +18,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import logging
 import numbers
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -392,7 +393,7 @@ def _run_job(call: Callable, job):
 
 
 def _in_process(
-    jobs: Sequence, call: Callable = _sweep_call
+    jobs: Iterable, call: Callable = _sweep_call
 ) -> Iterator[tuple[Any, Any, BaseException | None]]:
     for job in jobs:
         try:
@@ -404,7 +405,7 @@ def _in_process(
 
 
 def _in_threads(
-    threads: int, jobs: Sequence, call: Callable = _sweep_call
+    threads: int, jobs: Iterable, call: Callable = _sweep_call
 ) -> Iterator[tuple[Any, Any, BaseException | None]]:
     """In process, ``threads`` jobs at a time, yielded as each finishes. JAX releases the GIL while it
     compiles and runs a program, so one job's (single-threaded) XLA compile overlaps another's compute."""
@@ -418,7 +419,7 @@ def _in_threads(
 
 
 def _on_dask(
-    client, jobs: Sequence, call: Callable = _sweep_call
+    client, jobs: Iterable, call: Callable = _sweep_call
 ) -> Iterator[tuple[Any, Any, BaseException | None]]:
     from distributed import as_completed
 
@@ -653,7 +654,7 @@ def _executor(workers, scheduler, client, threads_per_worker, needed, threads=1)
 
 def map_jobs(
     call: Callable[[Any], tuple[Callable, Any, str]],
-    items: Sequence,
+    items: Iterable,
     *,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -664,13 +665,16 @@ def map_jobs(
     """Run any jobs on the executors of :func:`run_sweep`: ``call(item)`` gives (fn, arg, unique key) and
     fn(arg) runs in process (``threads`` jobs at a time), on N LocalCluster workers or on the cluster at
     ``scheduler``; yields (item, result, error) as each finishes. fn must be importable by the workers (a
-    module-level function); a failing job yields its exception and does not stop the others."""
+    module-level function); a failing job yields its exception and does not stop the others. items may be
+    lazy: each is taken just before it is submitted, so the first job runs while later ones are built."""
     threads = integer("threads", threads, minimum=1)
     chosen = [name for name, v in (("workers", workers), ("scheduler", scheduler), ("client", client)) if v]
     if len(chosen) > 1:
         raise ValueError(f"give at most one of workers, scheduler and client, got {chosen}")
-    with _executor(workers, scheduler, client, threads_per_worker, bool(items), threads) as run:
-        yield from run(items, call)
+    items = iter(items)
+    first = list(itertools.islice(items, 1))  # a cluster starts only for at least one job
+    with _executor(workers, scheduler, client, threads_per_worker, bool(first), threads) as run:
+        yield from run(itertools.chain(first, items), call)
 
 
 def executor_name(

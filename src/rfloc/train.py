@@ -436,16 +436,17 @@ def _init_state(static: _Static, seeds: np.ndarray, seed_index: np.ndarray, hp: 
     return jax.tree.map(lambda a: jax.device_put(np.asarray(a)[:num], device), state)
 
 
-def _sample_all(static: _Static, data_leaves, pairs, num_pairs, stream, step):
+def _sample_all(static: _Static, data_leaves, pairs, num_pairs, stream, buffers, step):
     """x (P, B, N) float32 and y (P, B): step's batch for each (data setting, seed) pair p.
 
     data_leaves: the data settings' parameter leaves, each with a leading axis; pairs: (seed (P,) uint32,
     data setting (P,) int32) of each pair; num_pairs: how many pairs to sample (traced, ≤ P); stream: the
-    data stream (traced int32, see train_many's data_stream).
+    data stream (traced int32, see train_many's data_stream); buffers: the data model's host arrays
+    (DataModel.buffers, the same for every setting of a group), arguments rather than embedded constants.
     """
 
     def one(seed, d):
-        model = jax.tree.unflatten(static.data, [leaf[d] for leaf in data_leaves])
+        model = jax.tree.unflatten(static.data, [leaf[d] for leaf in data_leaves]).with_buffers(buffers)
         # Stream k > 0 folds k into the seed's data key; stream 0 keeps it bit for bit. Traced, so the
         # SGD-vs-SGD control (stream 1) reuses the compiled program of stream 0.
         # (A select of the raw key bits, not a lax.cond: no control flow inside the step.)
@@ -475,8 +476,8 @@ def _sample_all(static: _Static, data_leaves, pairs, num_pairs, stream, step):
 @partial(jax.jit, static_argnums=(0, 1))
 def _advance(static: _Static, num_records: int, hp, data, state, step0):
     """Advance all runs by num_records × eval_every steps from step step0; returns the new state and the
-    records (W (R, T', K, N), mean window loss (R, T')). data: (data leaves, pairs, number of pairs, stream)
-    as :func:`_sample_all` takes them; hp["pair"] (R,) names each run's (data setting, seed) pair."""
+    records (W (R, T', K, N), mean window loss (R, T')). data: (data leaves, pairs, number of pairs, stream,
+    buffers) as :func:`_sample_all` takes them; hp["pair"] (R,) names each run's (data setting, seed) pair."""
 
     grad_fn = jax.value_and_grad(partial(nn.mse_loss, static.net))
 
@@ -624,6 +625,7 @@ def train_many(
                 ),
                 np.int32(len(pair_of)),
                 np.int32(data_stream),
+                jax.device_put(configs[idx[0]].data.buffers()),  # equal static fields: equal buffers
             )
             hp = {
                 "pair": np.asarray(

@@ -87,9 +87,8 @@ def main(argv) -> int:
             note = "" if takes_profile(mod) else " (no paper profile: --paper runs its default settings)"
             print(f"{name:18s} {mod.TITLE}{note}")
         return 0
-    names = [n.replace("-", "_") for n in args.experiments] or experiments.available()
-    for n in names:
-        experiments.get(n)  # unknown names fail before any compute
+    # Unknown names fail before any compute; each experiment is imported when its job starts.
+    names = [experiments.checked_name(n) for n in args.experiments] or experiments.available()
 
     if args.quick and args.paper:
         raise ValueError("give at most one of --quick and --paper")

@@ -17,6 +17,7 @@ Three ways a model's parameters can be held, and how each samples:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import numbers
 from collections.abc import Callable, Sequence
@@ -55,8 +56,12 @@ def _body(model: DataModel, key: jax.Array, num: int):
     return model._sample_x(key_x, y).astype(jnp.float32), y
 
 
-_sample_static = jax.jit(_body, static_argnums=(0, 2))
-_sample_pytree = jax.jit(_body, static_argnums=2)
+def _buffered_body(model: DataModel, buffers: dict, key: jax.Array, num: int):
+    return _body(model.with_buffers(buffers), key, num)
+
+
+_sample_static = jax.jit(_buffered_body, static_argnums=(0, 3))
+_sample_pytree = jax.jit(_buffered_body, static_argnums=3)
 
 
 # -- parameter validation that lets traced and stacked values through -------------------------------
@@ -120,6 +125,10 @@ class DataModel:
     balanced: bool = False
 
     PARAMS: ClassVar[tuple[str, ...]] = ("class_proportion",)
+    # Host arrays built by _prepare that the sampler reads (image pixels, patch pools). Compiled programs
+    # take them as arguments (see `buffers`): closed over, an array is embedded in the program as a
+    # constant, and a 58 MB patch pool cost ~1 s of compile per program (0.15 s as an argument).
+    BUFFERS: ClassVar[tuple[str, ...]] = ()
     _dims_allowed: ClassVar[tuple[int, ...]] = (1, 2)
 
     def __init_subclass__(cls, **kwargs):
@@ -194,6 +203,21 @@ class DataModel:
         object.__setattr__(obj, "_carried", tuple(carry.state))
         return obj
 
+    def buffers(self) -> dict:
+        """The host arrays the sampler reads (``BUFFERS``), by attribute name: pass them into a compiled
+        program as an argument and give them back to the model there with :meth:`with_buffers`."""
+        return {name: getattr(self, name) for name in self.BUFFERS}
+
+    def with_buffers(self, buffers: dict) -> DataModel:
+        """This model reading ``buffers`` (e.g. the traced arguments of a compiled program) instead of its
+        own; the same model when there are none."""
+        if not buffers:
+            return self
+        obj = copy.copy(self)
+        for name, value in buffers.items():
+            object.__setattr__(obj, name, value)
+        return obj
+
     @property
     def params(self) -> dict:
         """The continuous parameters (the pytree leaves), by field name."""
@@ -240,7 +264,7 @@ class DataModel:
         """
         num = _checks.integer("num", num, minimum=1)
         if self.on_host:
-            return _sample_static(self, key, num)
+            return _sample_static(self, self.buffers(), key, num)
         leaves = jax.tree.leaves(self.params)
         if any(isinstance(v, jax.core.Tracer) for v in leaves):
             return _body(self, key, num)
@@ -249,7 +273,7 @@ class DataModel:
                 "this model holds a stack of parameters (leading axis); sample it under jax.vmap, "
                 "e.g. jax.vmap(lambda m: m.sample(key, num))(stacked)"
             )
-        return _sample_pytree(self, key, num)
+        return _sample_pytree(self, self.buffers(), key, num)
 
     def covariance_check_label(self, label) -> int:
         if label not in (0, 1) or isinstance(label, bool):

@@ -237,6 +237,8 @@ class NaturalImages(DataModel):
         shapes = [greyscale(name).shape for name in self.images]
         return min(s[0] for s in shapes), min(s[1] for s in shapes)
 
+    BUFFERS = ("_pixels",)
+
     def _prepare(self):
         shape = self._common_shape()
         stack = np.stack(
@@ -368,6 +370,8 @@ class ImagePatches(DataModel):
 
     def _window(self) -> tuple[int, int]:
         return (self.n, self.n) if self.dim == 2 else (1, self.n)
+
+    BUFFERS = ("_pools", "_roots")
 
     def _prepare(self):
         pools = [

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from rfloc import store
-from rfloc.experiments import Claim, get
+from rfloc.experiments import Claim, checked_name, get
 from rfloc.experiments.claims import Deviation
 
 PROFILES = ("default", "paper")
@@ -210,20 +210,14 @@ class _Now:
 
 
 @contextlib.contextmanager
-def _drawing(apart: bool, names: Sequence[str]):
-    """Where figures are drawn: one spawned process when ``apart`` (its imports start at once, so they
-    overlap the first computations), else this process, at submit."""
+def _drawing(apart: bool):
+    """Where figures are drawn: one spawned process when ``apart`` (started at the first figure, so its
+    imports do not compete with the first computations), else this process, at submit."""
     if not apart:
         yield _Now()
         return
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(_import, names)
         yield pool
-
-
-def _import(names: Sequence[str]) -> None:
-    for name in names:
-        get(name)
 
 
 def run_experiments(
@@ -241,8 +235,8 @@ def run_experiments(
     process by default, IN_PROCESS_THREADS at a time, ``workers`` LocalCluster processes, or the Dask
     cluster at ``scheduler``). Each experiment has its own cached result file under out/data, read and
     written by this process: a finished one is loaded (an unreadable one is set aside and recomputed), so a
-    killed run resumes. Yields each Outcome (loaded ones first, then as jobs finish) or a Failure, which
-    does not stop the others.
+    killed run resumes. Yields each Outcome as its figures are drawn, or a Failure, which does not stop the
+    others.
 
     draw_apart: draw the figures in one spawned process beside the computations. Drawing is pure Python
     and holds the GIL, which the in-process jobs need to trace their programs; apart, it runs on a core of
@@ -250,9 +244,9 @@ def run_experiments(
     reproduction on 2 cores, back to back, 120.5 s drawing here, 102.2 s drawing apart."""
     from rfloc import sweep
 
-    configs = {name: experiment_config(name, quick, profile) for name in names}  # bad names fail here
+    names = [checked_name(name) for name in names]  # bad names fail here, before any compute
     root = out / "data"
-    with _drawing(draw_apart, names) as drawer:
+    with _drawing(draw_apart) as drawer:
         drawing = {}  # future of draw() -> finish()'s other arguments
 
         def submit(name, config, ds, seconds, cached):
@@ -263,21 +257,22 @@ def run_experiments(
             for future in futures:
                 yield finish(*drawing.pop(future), drawn=future.result())
 
-        pending = []
-        for name, config in configs.items():
-            if force:
-                pending.append((name, config))
-                continue
-            try:
-                ds = store.cached(config, _not_cached, root=root)
-            except _NotCached:
-                pending.append((name, config))
-            else:
-                submit(name, config, ds, 0.0, True)
-        pending = [(name, configs[name]) for name in longest_first([name for name, _ in pending], quick)]
-        runs = sweep.map_jobs(
-            _call, pending, workers=workers, scheduler=scheduler, threads=IN_PROCESS_THREADS
-        )
+        def jobs():
+            # Longest first. Each experiment's config is built (its module imported) and a finished one
+            # loaded just before its turn, so the first job starts after one import, not all of them.
+            for name in longest_first(names, quick):
+                config = experiment_config(name, quick, profile)
+                if not force:
+                    try:
+                        ds = store.cached(config, _not_cached, root=root)
+                    except _NotCached:
+                        pass
+                    else:
+                        submit(name, config, ds, 0.0, True)
+                        continue
+                yield name, config
+
+        runs = sweep.map_jobs(_call, jobs(), workers=workers, scheduler=scheduler, threads=IN_PROCESS_THREADS)
         for (name, config), ds, err in runs:
             yield from drawn([f for f in drawing if f.done()])
             if err is not None:
