@@ -1,8 +1,13 @@
 """`rfloc reproduce`: the report is produced with a complete claims table; finished work is cached."""
 
 import html
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import types
 
 import numpy as np
@@ -254,3 +259,29 @@ def test_quick_runs_compile_fast_and_the_flags_are_restored(monkeypatch, tmp_pat
     monkeypatch.delenv("XLA_FLAGS")
     assert main(["reproduce", "--quick", *common]) == 0
     assert seen[-1] == quick and "XLA_FLAGS" not in reproduce.os.environ
+
+
+def test_drawing_process_exits_when_its_parent_is_killed(tmp_path):
+    """A SIGKILLed run leaves no drawing process behind (it would wait on the pool's pipe for ever)."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, signal\n"
+        "from rfloc.experiments import runner\n"
+        "if __name__ == '__main__':\n"
+        "    with runner._drawing(True) as pool:\n"
+        "        print(pool.submit(os.getpid).result(), flush=True)\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    out = tmp_path / "out.txt"  # not a pipe: a surviving child would hold it open
+    with out.open("w") as f:
+        run = subprocess.run([sys.executable, str(script)], stdout=f, timeout=120)
+    assert run.returncode == -signal.SIGKILL
+    child = int(out.read_text().split()[0])
+    for _ in range(100):  # the child notices within milliseconds; allow 10 s on a loaded machine
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError(f"drawing process {child} outlived its killed parent")

@@ -11,7 +11,9 @@ import contextlib
 import dataclasses
 import inspect
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -216,8 +218,21 @@ def _drawing(apart: bool):
     if not apart:
         yield _Now()
         return
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=_exit_with_parent) as pool:
         yield pool
+
+
+def _exit_with_parent() -> None:
+    """In the drawing process: exit when the parent dies. A killed parent (SIGKILL, a crash) does not
+    close the pool's pipe here, so without this the process would wait on it for ever (seen)."""
+    sentinel = multiprocessing.parent_process().sentinel
+
+    def watch():
+        multiprocessing.connection.wait([sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def run_experiments(
