@@ -371,7 +371,7 @@ class ImagePatches(DataModel):
     def _window(self) -> tuple[int, int]:
         return (self.n, self.n) if self.dim == 2 else (1, self.n)
 
-    BUFFERS = ("_pools", "_roots")
+    BUFFERS = ("_pools", "_roots", "_means")
 
     def _prepare(self):
         pools = [
@@ -381,12 +381,12 @@ class ImagePatches(DataModel):
         self._set("_pools", tuple(p[0] for p in pools))
         self._set("_moments", tuple(p[1] for p in pools))
         self._set("_roots", tuple(p[2] for p in pools))
+        self._set("_means", tuple(p[1][0].astype(np.float32) for p in pools))
 
     def _class_x(self, key, label: int, num: int):
         if self.gaussian[label]:
-            mean, _ = self._moments[label]
             eps = jax.random.normal(key, (num, self.n_inputs), jnp.float32)
-            return jnp.asarray(mean, jnp.float32) + eps @ jnp.asarray(self._roots[label].T)
+            return jnp.asarray(self._means[label]) + eps @ jnp.asarray(self._roots[label]).T
         rows = jax.random.randint(key, (num,), 0, self.pool)
         return jnp.asarray(self._pools[label], jnp.float32)[rows]
 
