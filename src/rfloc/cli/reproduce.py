@@ -56,7 +56,7 @@ def enable_compile_cache(folder: Path) -> None:
     jax.config.update("jax_compilation_cache_dir", str(folder))
     # Cache every program that took a visible time to compile (the default skips those under 1 s).
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
-    # The default profile stores ~160 MB; older entries are evicted (least recently used) beyond 2 GB.
+    # The default profile stores ~6 MB; older entries are evicted (least recently used) beyond 2 GB.
     jax.config.update("jax_compilation_cache_max_size", 2 * 1024**3)
 
 
