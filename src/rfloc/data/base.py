@@ -116,7 +116,8 @@ class DataModel:
 
     Subclasses are frozen dataclasses and pytrees (leaves: ``PARAMS``). With Python-number parameters
     they are hashable, and derived arrays (kernel factorizations) are built once on the host and kept
-    outside the dataclass fields, so equal configs share compiled samplers.
+    outside the dataclass fields, so equal configs share compiled samplers. Large ones that the sampler
+    reads (``BUFFERS``) enter compiled programs as arguments, never as embedded constants.
     """
 
     n: int = 40
