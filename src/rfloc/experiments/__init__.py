@@ -59,7 +59,7 @@ def available() -> list[str]:
 def checked_name(name: str) -> str:
     """``name`` with dashes as underscores, after checking that the experiment exists (not importing it)."""
     name = name.replace("-", "_")
-    if name not in ORDER or importlib.util.find_spec(f"{__name__}.{name}") is None:
+    if name not in available():
         raise ValueError(f"experiment must be one of {available()}, got {name!r}")
     return name
 
