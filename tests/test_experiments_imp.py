@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from rfloc.experiments import imp
 
@@ -123,3 +124,8 @@ def test_quick_run_end_to_end(tmp_path):
     assert len(out.claims) == 9 and len({c.name for c in out.claims}) == 9
     for c in out.claims:
         assert c.experiment == "imp" and "[extension]" in c.name and c.measured and c.criterion
+    # Every run trained without diverging (quick's width-4 torus net once gave NaN weights at lr 5).
+    (data,) = (tmp_path / "data").glob("*.nc")
+    with xr.open_dataset(data) as ds:
+        for tag in ("ring", "torus"):
+            assert np.isfinite(ds[f"{tag}_W"].values).all(), tag

@@ -65,7 +65,7 @@ def config(quick: bool, profile: str = "default") -> dict:
     if quick:
         cfg["kur_ks"] = [5.0, 30.0]
         cfg["ring"].update(width=10, train=1000, test=500, seeds=2)
-        cfg["torus"].update(width=4, train=1000, test=500, seeds=2)
+        cfg["torus"].update(train=1000, test=500, seeds=2)  # width 4 diverged at lr 5 (NaN weights)
         cfg["imp"].update(steps=60, rounds=3, rate=0.65)
     if paper:
         cfg["ring"].update(width=100, train=20000, test=5000, seeds=20)
