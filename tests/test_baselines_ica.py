@@ -108,3 +108,23 @@ def test_fits_in_parallel_equal_sequential_fits():
         for field in ("filters", "dictionary"):
             if hasattr(alone, field):
                 np.testing.assert_array_equal(getattr(got, field), getattr(alone, field))
+
+
+def test_nonconvergence_warning_stays_silent_when_fits_run_in_threads():
+    """A short fit that ends first must not restore the caller's filters while a longer one still runs
+    (warning filters are process-wide): no fit in fit_in_parallel warns, and each reports converged=False."""
+    import warnings
+    from functools import partial
+
+    from rfloc.baselines import fit_in_parallel
+
+    n = 8
+    q, _ = np.linalg.qr(np.random.default_rng(2).normal(size=(n, n)))
+    x = _laplace_mixture(n, 4000, q, seed=0)
+    short = partial(ica, x[:500], n_components=n, max_iter=1, tol=1e-12)
+    long = partial(ica, np.tile(x, (25, 1)), n_components=n, max_iter=5, tol=1e-12)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = fit_in_parallel([short, long])
+    assert [r.converged for r in results] == [False, False]
+    assert not [w for w in caught if "did not converge" in str(w.message)]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from rfloc.baselines.ica import silenced_nonconvergence
 from rfloc.theory.cores import workers_for
 
 R = TypeVar("R")
@@ -21,6 +22,7 @@ def fit_in_parallel(calls: Sequence[Callable[[], R]]) -> list[R]:
     from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
     calls = list(calls)
-    # The limit is process-wide: set once here, so a fit's own threadpool_limits(1) restores 1 on exit.
-    with threadpool_limits(1), ThreadPoolExecutor(workers_for(len(calls))) as pool:
+    # The BLAS limit and the warning filters are process-wide: set once here, so a fit's own blocks restore
+    # them, not the caller's settings, on exit while the other fit runs.
+    with silenced_nonconvergence(), threadpool_limits(1), ThreadPoolExecutor(workers_for(len(calls))) as pool:
         return list(pool.map(lambda call: call(), calls))
