@@ -625,7 +625,7 @@ def train_many(
                 ),
                 np.int32(len(pair_of)),
                 np.int32(data_stream),
-                jax.device_put(configs[idx[0]].data.buffers()),  # equal static fields: equal buffers
+                configs[idx[0]].data.buffers(),  # on the device; equal static fields: equal buffers
             )
             hp = {
                 "pair": np.asarray(
